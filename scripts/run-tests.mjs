@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo, then prints one closing line with the
+// totals from each package's vitest JSON report: "N passed, N failed".
+// Exits non-zero if turbo failed or any test failed.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const dirs = []
+for (const group of ['packages']) {
+  const base = join(root, group)
+  if (!existsSync(base)) continue
+  for (const name of readdirSync(base)) dirs.push(join(base, name))
+}
+if (existsSync(join(root, 'benchmarks', 'package.json'))) dirs.push(join(root, 'benchmarks'))
+
+const reportOf = (dir) => join(dir, '.vitest', 'report.json')
+for (const dir of dirs) rmSync(reportOf(dir), { force: true })
+
+const args = ['run', 'test', '--continue', ...process.argv.slice(2)]
+const turbo = spawnSync('turbo', args, { stdio: 'inherit', cwd: root, shell: false })
+
+let passed = 0
+let failed = 0
+const missing = []
+for (const dir of dirs) {
+  if (!existsSync(join(dir, 'package.json'))) continue
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  if (!pkg.scripts?.test) continue
+  const file = reportOf(dir)
+  if (!existsSync(file)) {
+    missing.push(pkg.name)
+    continue
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'))
+  passed += report.numPassedTests ?? 0
+  failed += report.numFailedTests ?? 0
+  // A suite that fails to load reports no failed test; count it as one failure.
+  for (const suite of report.testResults ?? []) {
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) failed += 1
+  }
+}
+for (const name of missing) {
+  console.error(`no test report from ${name} (its test run did not finish)`)
+  failed += 1
+}
+const ok = turbo.status === 0 && failed === 0
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(ok ? 0 : 1)
