@@ -1,3 +1,17 @@
+export type { WalErrorDetails } from './errors.js'
+export { isWalError, WalError, WalErrorCode } from './errors.js'
 export type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js'
-export type { RecoveryMode, SyncMode, WalOp, WalOptions, WalRecord } from './types.js'
+export type {
+  DamageReason,
+  LatencySummary,
+  RecoveryDrop,
+  RecoveryMode,
+  RecoveryReport,
+  SyncMode,
+  WalOp,
+  WalOptions,
+  WalRecord,
+  WalStats,
+} from './types.js'
+export { Wal } from './wal.js'

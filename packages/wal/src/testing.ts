@@ -1,1 +1,15 @@
-export {}
+export type { CrashPoint, CrashPointOptions } from './crash-points.js'
+export { forEachCrashPoint } from './crash-points.js'
+export type {
+  FaultInjectionOptions,
+  FaultSpec,
+  FsOpEvent,
+  FsOpName,
+  PowerCutMode,
+  PowerCutOptions,
+} from './fault-injection-file-system.js'
+export {
+  FaultInjectionFileSystem,
+  MUTATING_OPS,
+  SIMULATED_CRASH,
+} from './fault-injection-file-system.js'

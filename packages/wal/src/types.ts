@@ -5,8 +5,8 @@ import type { FileSystem } from './file-system.js'
  * - `'always'`: the append's promise resolves only after its bytes are fdatasync'ed (default).
  * - `'interval'`: resolves once the OS has the bytes; an fdatasync runs at most every
  *   `syncIntervalMs`. A power cut can lose up to that window; a process crash loses nothing.
- * - `'none'`: resolves once the OS has the bytes; never syncs except at `sync()`, `checkpoint()`
- *   and `close()`. For bulk loads and tests.
+ * - `'none'`: resolves once the OS has the bytes; never syncs except at `sync()`, `checkpoint()`,
+ *   segment rotation and `close()`. For bulk loads and tests.
  */
 export type SyncMode = 'always' | 'interval' | 'none'
 
@@ -27,12 +27,20 @@ export interface WalOptions {
   sync?: SyncMode
   /** For `sync: 'interval'`: the longest time between fdatasyncs, in ms (default 100). */
   syncIntervalMs?: number
-  /** A segment is closed and a new one started once it reaches this size (default 64 MiB). */
+  /**
+   * A segment is sealed and a new one started before a write would take it past this size
+   * (default 64 MiB, minimum 4 KiB). A single record larger than this gets a segment of its own.
+   */
   segmentBytes?: number
-  /** Largest value accepted by `append` (default 16 MiB). */
+  /** Largest value accepted by `append` (default 16 MiB, at most 512 MiB). */
   maxValueBytes?: number
   /** How damage found at open is handled (default `'tolerate-torn-tail'`). */
   recovery?: RecoveryMode
+  /**
+   * The next LSN handed out is at least this (default 1). The owner passes the LSN it has
+   * already persisted elsewhere + 1, so LSNs never repeat even if the log directory was lost.
+   */
+  minNextLsn?: bigint
   /** File-system implementation (default: the real one, `node:fs`). */
   fs?: FileSystem
 }
@@ -45,7 +53,9 @@ export type WalOp =
 /**
  * A logged operation as `replay()` yields it. Every operation has its own LSN; the operations of
  * a batch have consecutive LSNs and are all present or all absent after a crash.
- * `value` is a view into the log's read buffer: copy it if you keep it past the replay.
+ * `value` is a view into the buffer replay read the segment into (no copy per value). The buffer
+ * is never reused, so the view stays valid after the replay, but it keeps that whole buffer
+ * (up to a segment) alive: copy values you keep for long.
  */
 export interface WalRecord {
   lsn: bigint
@@ -53,4 +63,112 @@ export interface WalRecord {
   key: number
   /** The value of a put; `undefined` for a delete. */
   value: Uint8Array | undefined
+}
+
+/**
+ * Why bytes of the log were judged damaged. Recovery reports it for what it dropped, and
+ * `ERR_CORRUPTION` errors carry it.
+ * - `'truncated-header'`: fewer bytes than a record header remain at the end of a segment.
+ * - `'truncated-payload'`: a record's length runs past the end of the segment.
+ * - `'checksum-mismatch'`: a record's CRC-32 does not match its bytes.
+ * - `'bad-record-type'`: the record type byte is not a known type.
+ * - `'bad-length'`: the length field is impossible for the record type.
+ * - `'zero-filled'`: the rest of the segment is zero bytes (a preallocated or zeroed tail).
+ * - `'bad-payload'`: a record with a valid checksum whose payload is malformed.
+ * - `'lsn-out-of-order'`: a record's LSN does not follow the previous one.
+ * - `'bad-segment-header'`: a segment's header is damaged (magic, checksum, fields, name).
+ * - `'missing-segment'`: records between two segments are missing (a segment was lost).
+ * - `'after-corruption'`: valid bytes dropped only because they follow damage
+ *   (`'point-in-time'` recovery).
+ */
+export type DamageReason =
+  | 'truncated-header'
+  | 'truncated-payload'
+  | 'checksum-mismatch'
+  | 'bad-record-type'
+  | 'bad-length'
+  | 'zero-filled'
+  | 'bad-payload'
+  | 'lsn-out-of-order'
+  | 'bad-segment-header'
+  | 'missing-segment'
+  | 'after-corruption'
+
+/** A range of bytes recovery removed from the log (truncated, or a whole segment deleted). */
+export interface RecoveryDrop {
+  /** Path of the segment file. */
+  file: string
+  /** Byte offset in that file where the dropped range starts (0: the whole file was deleted). */
+  offset: number
+  /** How many bytes were dropped (from `offset` to the end of the file). */
+  bytesDropped: number
+  /** Why. */
+  reason: DamageReason
+}
+
+/** What `Wal.open` found and did; `wal.recovery`. */
+export interface RecoveryReport {
+  /** The recovery mode that was applied. */
+  mode: RecoveryMode
+  /** Segment files kept from before this open (the new active segment not counted). */
+  segments: number
+  /** Operations after the last checkpoint, i.e. what `replay()` yields. */
+  records: number
+  /** Newest checkpoint LSN found (0n if none). */
+  checkpointLsn: bigint
+  /** LSN of the last intact operation found (0n if none). */
+  lastLsn: bigint
+  /** LSN the first append of this session gets. */
+  nextLsn: bigint
+  /** Damage that was truncated or dropped (empty when the log was clean). */
+  dropped: RecoveryDrop[]
+  /**
+   * Files removed because they were no longer part of the log: leftover `.tmp` files of an
+   * interrupted segment creation and segments wholly covered by the checkpoint.
+   */
+  removedFiles: string[]
+}
+
+/** Latency percentiles in microseconds (bucketed: each figure is within about 7%). */
+export interface LatencySummary {
+  count: number
+  mean: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+/** Counters returned by `wal.stats()`. Counts are since this `Wal.open`. */
+export interface WalStats {
+  /** Bytes written to segment files (records and segment headers). */
+  bytesWritten: number
+  /** Operations appended and written (each operation of a batch counts once). */
+  recordsWritten: number
+  /** Batch records written (`appendBatch` calls). */
+  batchesWritten: number
+  /** Group writes: one `write()` each, carrying every record gathered since the previous one. */
+  groupCommits: number
+  /** Operations per group write. */
+  groupSize: { mean: number; max: number }
+  /** Segment files currently in the log (including the active one). */
+  segments: number
+  /** Segments created and deleted since open. */
+  segmentsCreated: number
+  segmentsDeleted: number
+  /** fdatasyncs of segment files, and their latency. */
+  fsyncs: number
+  fsyncLatencyUs: LatencySummary
+  /** fsyncs of the log directory. */
+  dirSyncs: number
+  /** Checkpoints completed since open. */
+  checkpoints: number
+  /** LSN of the newest durable checkpoint (0n if none). */
+  checkpointLsn: bigint
+  /** Last LSN handed out by an append (0n if none yet). */
+  lastAppendedLsn: bigint
+  /** Every LSN up to this one is durable (survives a power cut). */
+  lastDurableLsn: bigint
+  /** True once a write or sync failed; every later append rejects. */
+  failed: boolean
 }

@@ -1,0 +1,74 @@
+/**
+ * The on-disk format of @alex/wal, version 1: every magic number, offset and size in one place.
+ * docs/wal-format.md describes the same layout byte by byte. All integers are little-endian;
+ * LSNs and segment ids are unsigned 64-bit on disk (this implementation handles values up to
+ * 2^53 - 1); keys are IEEE-754 float64.
+ */
+
+/** Segment file magic: the ASCII bytes `ALEXWAL\n`. */
+export const SEGMENT_MAGIC = new Uint8Array([0x41, 0x4c, 0x45, 0x58, 0x57, 0x41, 0x4c, 0x0a])
+
+/** Format version written in every segment header. */
+export const FORMAT_VERSION = 1
+
+/**
+ * Segment header layout (56 bytes):
+ * magic[8] version:u16 headerLength:u16 reserved:u32 segmentId:u64 prevEndLsn:u64 baseLsn:u64
+ * checkpointLsn:u64 reserved:u32 crc32:u32 (over bytes 0..51).
+ */
+export const SEGMENT_HEADER_BYTES = 56
+export const HDR_VERSION = 8
+export const HDR_LENGTH = 10
+export const HDR_RESERVED_1 = 12
+export const HDR_SEGMENT_ID = 16
+export const HDR_PREV_END_LSN = 24
+export const HDR_BASE_LSN = 32
+export const HDR_CHECKPOINT_LSN = 40
+export const HDR_RESERVED_2 = 48
+export const HDR_CRC = 52
+
+/**
+ * Record frame: crc32:u32 length:u32 type:u8 payload[length]. The CRC-32 (zlib polynomial)
+ * covers everything after itself: length, type and payload.
+ */
+export const FRAME_HEADER_BYTES = 9
+export const FRAME_CRC = 0
+export const FRAME_LENGTH = 4
+export const FRAME_TYPE = 8
+
+/** Record types (the frame's type byte). 0 is never valid, so zero-filled bytes never parse. */
+export const RECORD_PUT = 1
+export const RECORD_DELETE = 2
+export const RECORD_BATCH = 3
+export const RECORD_CHECKPOINT = 4
+
+/** put payload: lsn:u64 key:f64 value[length - 16]. */
+export const PUT_FIXED_BYTES = 16
+/** delete payload: lsn:u64 key:f64. */
+export const DELETE_PAYLOAD_BYTES = 16
+/**
+ * batch payload: firstLsn:u64 count:u32, then `count` operations, each
+ * opType:u8 key:f64 and, for a put (opType 1), valueLength:u32 value[valueLength].
+ * Operation i has LSN firstLsn + i.
+ */
+export const BATCH_FIXED_BYTES = 12
+export const BATCH_PUT_FIXED_BYTES = 13
+export const BATCH_DELETE_BYTES = 9
+/** checkpoint payload: checkpointLsn:u64 nextLsn:u64. */
+export const CHECKPOINT_PAYLOAD_BYTES = 16
+
+/** Largest payload a frame may declare: 1 GiB. Longer lengths are `bad-length`. */
+export const MAX_PAYLOAD_BYTES = 1 << 30
+
+/** Default and limits of `maxValueBytes`. */
+export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024
+export const MAX_VALUE_BYTES_LIMIT = 512 * 1024 * 1024
+
+/** Default and minimum of `segmentBytes`. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+export const MIN_SEGMENT_BYTES = 4096
+
+/** Segment files are named `<20-digit decimal segment id>.wal`; creation goes through `.tmp`. */
+export const SEGMENT_SUFFIX = '.wal'
+export const TEMP_SUFFIX = '.tmp'
+export const SEGMENT_ID_DIGITS = 20
