@@ -1,0 +1,109 @@
+/**
+ * AlexStorage (@alex/storage): the store this project builds. Reads are its synchronous,
+ * zero-copy `get`; scans its ordered `entries(range)` iterator; writes its promise-returning
+ * `put`/`delete`/`batch`, which group-commit concurrent callers. Durable: `sync: 'always'`.
+ * Fast: `sync: 'none'`. Keys are numbers, used as they are.
+ *
+ * The package is imported lazily and typed here by the API fixed in issue 4, so this adapter
+ * builds while @alex/storage is still being written; the registry switches it on.
+ */
+import { throwClosed } from '../guards.js'
+import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
+import { isEmptyRange, toBounds } from '../range.js'
+import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+
+/** The part of AlexStorage's public API (issue 4) this adapter uses. */
+interface AlexStorageDb {
+  get(key: number): Uint8Array | undefined
+  put(key: number, value: Uint8Array): Promise<void>
+  delete(key: number): Promise<void>
+  batch(ops: readonly BatchOp[]): Promise<void>
+  entries(range?: RangeOptions): Iterable<[number, Uint8Array]>
+  checkpoint(): Promise<void>
+  close(): Promise<void>
+}
+
+interface AlexStorageStatic {
+  open(dir: string, options?: { sync?: 'always' | 'interval' | 'none' }): Promise<AlexStorageDb>
+}
+
+class AlexStore implements KvStore {
+  readonly id = 'alex' as const
+  readonly durable: boolean
+  private readonly db: AlexStorageDb
+  private closed = false
+
+  constructor(db: AlexStorageDb, durable: boolean) {
+    this.db = db
+    this.durable = durable
+  }
+
+  // Key and value validation is AlexStorage's own (ERR_INVALID_KEY, ERR_INVALID_VALUE).
+  get(key: number): Uint8Array | undefined {
+    if (this.closed) throwClosed('alex')
+    return this.db.get(key)
+  }
+
+  put(key: number, value: Uint8Array): Promise<void> {
+    if (this.closed) throwClosed('alex')
+    return this.db.put(key, value)
+  }
+
+  delete(key: number): Promise<void> {
+    if (this.closed) throwClosed('alex')
+    return this.db.delete(key)
+  }
+
+  batch(ops: readonly BatchOp[]): Promise<void> {
+    if (this.closed) throwClosed('alex')
+    return this.db.batch(ops)
+  }
+
+  range(options?: RangeOptions): KvEntry[] {
+    if (this.closed) throwClosed('alex')
+    const b = toBounds(options)
+    if (isEmptyRange(b)) return []
+    const out: KvEntry[] = []
+    for (const entry of this.db.entries(options)) out.push(entry)
+    return out
+  }
+
+  async sync(): Promise<void> {
+    if (this.closed) throwClosed('alex')
+    // A checkpoint persists the index snapshot after making the log and data durable.
+    if (!this.durable) await this.db.checkpoint()
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.db.close()
+  }
+}
+
+/** AlexStorage: synchronous zero-copy reads, group-committed writes, `sync: 'always'` durable. */
+export const alexStorageEngine: KvEngine = {
+  id: 'alex',
+  name: 'AlexStorage',
+  packageName: '@alex/storage',
+  capabilities: {
+    syncGet: true,
+    syncRange: true,
+    range: true,
+    getMany: false,
+    atomicBatch: true,
+    persistent: true,
+    inMemory: false,
+  },
+  durability: {
+    durable: "sync: 'always' (every acknowledged write fsynced, group commit)",
+    fast: "sync: 'none' (no fsync per write)",
+  },
+  version: () => packageVersion('@alex/storage'),
+  open: async (dir, options) => {
+    const mod = await loadEngineModule('@alex/storage', 'AlexStorage')
+    const AlexStorage = exportOf<AlexStorageStatic>(mod, 'AlexStorage')
+    const db = await AlexStorage.open(dir, { sync: options.durable ? 'always' : 'none' })
+    return new AlexStore(db, options.durable)
+  },
+}

@@ -1,0 +1,122 @@
+/**
+ * LevelDB through classic-level (the maintained binding of the Level project).
+ * Reads use `getSync` (synchronous, no promise); writes use `put`/`del`/`batch` with
+ * `sync: true` when durable, which LevelDB runs on the libuv thread pool and group-commits.
+ * Keys are 8-byte order-preserving encodings (see key-encoding.ts).
+ */
+import type { ClassicLevel as ClassicLevelType } from 'classic-level'
+import { asBuffer, assertBatch, assertValue, throwClosed } from '../guards.js'
+import { decodeKey, encodeKey, writeKey } from '../key-encoding.js'
+import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
+import { isEmptyRange, toBounds } from '../range.js'
+import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { levelRangeOptions, SYNC_SENTINEL_KEY } from './level-range.js'
+
+type Db = ClassicLevelType<Buffer, Buffer>
+
+class LevelStore implements KvStore {
+  readonly id = 'leveldb' as const
+  readonly durable: boolean
+  private readonly db: Db
+  private readonly writeOptions: { sync: boolean }
+  /** Reused key buffer for synchronous reads only (the binding copies it before returning). */
+  private readonly readKey = Buffer.allocUnsafe(8)
+  private closed = false
+
+  constructor(db: Db, durable: boolean) {
+    this.db = db
+    this.durable = durable
+    this.writeOptions = { sync: durable }
+  }
+
+  get(key: number): Uint8Array | undefined {
+    if (this.closed) throwClosed('leveldb')
+    writeKey(key, this.readKey, 0)
+    return this.db.getSync(this.readKey)
+  }
+
+  async getMany(keys: readonly number[]): Promise<(Uint8Array | undefined)[]> {
+    if (this.closed) throwClosed('leveldb')
+    return this.db.getMany(keys.map(encodeKey))
+  }
+
+  async put(key: number, value: Uint8Array): Promise<void> {
+    if (this.closed) throwClosed('leveldb')
+    const k = encodeKey(key)
+    assertValue(value)
+    await this.db.put(k, asBuffer(value), this.writeOptions)
+  }
+
+  async delete(key: number): Promise<void> {
+    if (this.closed) throwClosed('leveldb')
+    await this.db.del(encodeKey(key), this.writeOptions)
+  }
+
+  async batch(ops: readonly BatchOp[]): Promise<void> {
+    if (this.closed) throwClosed('leveldb')
+    assertBatch(ops)
+    const batch = this.db.batch()
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(encodeKey(op.key), asBuffer(op.value))
+      else batch.del(encodeKey(op.key))
+    }
+    await batch.write(this.writeOptions)
+  }
+
+  async range(options?: RangeOptions): Promise<KvEntry[]> {
+    if (this.closed) throwClosed('leveldb')
+    const b = toBounds(options)
+    if (isEmptyRange(b)) return []
+    const rows = await this.db.iterator(levelRangeOptions(b)).all()
+    const out: KvEntry[] = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      out[i] = [decodeKey(row[0]), row[1]]
+    }
+    return out
+  }
+
+  async sync(): Promise<void> {
+    if (this.closed) throwClosed('leveldb')
+    // A synced write makes the whole log durable up to it; deleting a key no store ever holds
+    // (9 bytes, never a valid 8-byte key) changes nothing visible.
+    if (!this.durable) await this.db.del(SYNC_SENTINEL_KEY, { sync: true })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.db.close()
+  }
+}
+
+/** LevelDB (classic-level): synchronous reads via `getSync`, `sync: true` writes when durable. */
+export const leveldbEngine: KvEngine = {
+  id: 'leveldb',
+  name: 'LevelDB (classic-level)',
+  packageName: 'classic-level',
+  capabilities: {
+    syncGet: true,
+    syncRange: false,
+    range: true,
+    getMany: true,
+    atomicBatch: true,
+    persistent: true,
+    inMemory: false,
+  },
+  durability: {
+    durable: 'every write with sync: true (fsync of the log)',
+    fast: 'sync: false (log written, not fsynced)',
+  },
+  version: () => packageVersion('classic-level'),
+  open: async (dir, options) => {
+    const mod = await loadEngineModule('classic-level', 'LevelDB')
+    const ClassicLevel = exportOf<typeof ClassicLevelType>(mod, 'ClassicLevel')
+    const db = new ClassicLevel<Buffer, Buffer>(dir, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+    })
+    await db.open()
+    return new LevelStore(db, options.durable)
+  },
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { aboveLow, belowHigh, isEmptyRange, toBounds } from './range.js'
+
+describe('toBounds', () => {
+  it('normalises bounds, order and limit', () => {
+    expect(toBounds(undefined)).toEqual({
+      low: undefined,
+      lowInclusive: false,
+      high: undefined,
+      highInclusive: false,
+      reverse: false,
+      limit: Number.POSITIVE_INFINITY,
+    })
+    const b = toBounds({ gte: -0, lt: 10, reverse: true, limit: 3.7 })
+    expect(Object.is(b.low, -0)).toBe(false)
+    expect(b).toMatchObject({ low: 0, lowInclusive: true, high: 10, highInclusive: false })
+    expect(b).toMatchObject({ reverse: true, limit: 3 })
+  })
+
+  it('rejects contradictory or malformed options with typed errors', () => {
+    const range = expect.objectContaining({ code: 'ERR_INVALID_RANGE' })
+    expect(() => toBounds({ gt: 1, gte: 1 })).toThrow(range)
+    expect(() => toBounds({ lt: 1, lte: 1 })).toThrow(range)
+    expect(() => toBounds({ limit: -1 })).toThrow(range)
+    expect(() => toBounds({ limit: Number.NaN })).toThrow(range)
+    expect(() => toBounds({ gt: Number.NaN })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_KEY' }),
+    )
+  })
+
+  it('knows empty ranges and bound membership', () => {
+    expect(isEmptyRange(toBounds({ gt: 5, lt: 5 }))).toBe(true)
+    expect(isEmptyRange(toBounds({ gte: 5, lte: 5 }))).toBe(false)
+    expect(isEmptyRange(toBounds({ gte: 6, lte: 5 }))).toBe(true)
+    expect(isEmptyRange(toBounds({ limit: 0 }))).toBe(true)
+    const b = toBounds({ gt: 1, lte: 3 })
+    expect([1, 2, 3, 4].map((k) => aboveLow(b, k) && belowHigh(b, k))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ])
+  })
+})
