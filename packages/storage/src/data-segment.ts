@@ -1,0 +1,306 @@
+import { join } from 'node:path'
+import type { FileHandle, FileSystem } from '@alex/wal'
+import { crc32 } from './checksum.js'
+import {
+  describeRecordStatus,
+  readValueLength,
+  recordSize,
+  validateRecord,
+  writeRecord,
+} from './data-record.js'
+import { corruption } from './errors.js'
+import { segmentName } from './file-names.js'
+import { RECORD_CRC, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, TYPE_PUT } from './format.js'
+import { checkSegmentHeader, writeSegmentHeader } from './segment-header.js'
+
+/**
+ * One data segment: an append-only file of records (docs/storage-format.md, section 3) and, when
+ * resident, its bytes in memory.
+ *
+ * The active segment is an appending writer: records are encoded straight into a preallocated
+ * in-memory image and written to the file later in large pieces (`flush`), never one write() per
+ * record. Only the prefix up to `flushLimit` (records whose log entry is durable) may be written,
+ * so the file never holds an operation the log does not. Bytes once written into the image are
+ * never changed or reused: a view handed out by `get` stays valid for as long as it is referenced,
+ * even after the segment is evicted from memory or deleted by a compaction.
+ *
+ * A sealed segment is resident when its image is in memory (counted against `cacheBytes`) and
+ * otherwise read one record at a time from the file.
+ */
+export class DataSegment {
+  /** Segment id (in the file name and header). */
+  readonly id: number
+  /** Slot number used in record locations. */
+  readonly slot: number
+  /** Full path of the file. */
+  readonly path: string
+  /** Memory image, or `undefined` when not resident. Offsets are file offsets. */
+  bytes: Uint8Array | undefined
+  /** DataView over `bytes`. */
+  view: DataView | undefined
+  /** Bytes of header plus records: for a sealed segment, its trusted length. */
+  length: number
+  /** Records before this offset are durable in the log and applied: they may be written. */
+  flushLimit: number
+  /** Bytes written to the file. */
+  written: number
+  /** Bytes made durable by an fsync. */
+  synced: number
+  /** Bytes of the records some key points to. */
+  liveBytes = 0
+  /** No more appends. */
+  sealed: boolean
+  /** Kept in memory only and never written (the log overlay of a read-only open). */
+  readonly memoryOnly: boolean
+  /** Bytes read from disk piecemeal since the last load (drives cache admission). */
+  missBytes = 0
+  private handle: FileHandle | undefined
+
+  private constructor(
+    id: number,
+    slot: number,
+    path: string,
+    handle: FileHandle | undefined,
+    length: number,
+    memoryOnly: boolean,
+  ) {
+    this.id = id
+    this.slot = slot
+    this.path = path
+    this.handle = handle
+    this.bytes = undefined
+    this.view = undefined
+    this.length = length
+    this.flushLimit = length
+    this.written = length
+    this.synced = length
+    this.sealed = true
+    this.memoryOnly = memoryOnly
+  }
+
+  /**
+   * Creates a new, empty active segment file (which must not exist) with an in-memory image of
+   * `capacity` bytes. The header is written to the file at once; the directory entry becomes
+   * durable only at the caller's next directory fsync.
+   */
+  static create(
+    fs: FileSystem,
+    dir: string,
+    id: number,
+    slot: number,
+    capacity: number,
+  ): DataSegment {
+    const path = join(dir, segmentName(id))
+    const handle = fs.open(path, 'wx+')
+    const segment = new DataSegment(id, slot, path, handle, SEGMENT_HEADER_SIZE, false)
+    segment.setImage(new Uint8Array(Math.max(capacity, SEGMENT_HEADER_SIZE)))
+    writeSegmentHeader(segment.bytes!, id)
+    try {
+      handle.write(segment.bytes!, 0, SEGMENT_HEADER_SIZE, 0)
+    } catch (err) {
+      handle.close()
+      throw err
+    }
+    segment.synced = 0
+    segment.sealed = false
+    return segment
+  }
+
+  /** An active segment that lives only in memory (never written), for read-only opens. */
+  static memory(id: number, slot: number, capacity: number): DataSegment {
+    const segment = new DataSegment(id, slot, `<memory ${id}>`, undefined, 16, true)
+    segment.setImage(new Uint8Array(Math.max(capacity, SEGMENT_HEADER_SIZE)))
+    writeSegmentHeader(segment.bytes!, id)
+    segment.sealed = false
+    return segment
+  }
+
+  /**
+   * Opens an existing segment whose first `length` bytes are trusted (the rest, if any, is
+   * ignored). Not resident until `load`.
+   */
+  static open(
+    fs: FileSystem,
+    dir: string,
+    id: number,
+    slot: number,
+    length: number,
+    readOnly: boolean,
+  ): DataSegment {
+    const path = join(dir, segmentName(id))
+    const handle = fs.open(path, readOnly ? 'r' : 'r+')
+    return new DataSegment(id, slot, path, handle, length, false)
+  }
+
+  private setImage(bytes: Uint8Array): void {
+    this.bytes = bytes
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  /** Bytes of memory the image takes (its capacity), 0 when not resident. */
+  get residentBytes(): number {
+    return this.bytes === undefined ? 0 : this.bytes.byteLength
+  }
+
+  /** True if a record with a value of `valueLength` bytes fits in the active image. */
+  hasRoom(valueLength: number): boolean {
+    return this.length + RECORD_HEADER_SIZE + valueLength <= this.bytes!.byteLength
+  }
+
+  /** Appends a record to the active image and returns its offset. The caller checked `hasRoom`. */
+  append(type: number, lsn: number, key: number, value: Uint8Array | undefined): number {
+    const offset = this.length
+    this.length = writeRecord(this.bytes!, this.view!, offset, type, lsn, key, value)
+    return offset
+  }
+
+  /**
+   * Appends an exact copy of a valid record (compaction). `source` holds the record at
+   * `offset`; returns the new offset.
+   */
+  appendCopy(source: Uint8Array, offset: number, size: number): number {
+    const at = this.length
+    this.bytes!.set(source.subarray(offset, offset + size), at)
+    this.length = at + size
+    return at
+  }
+
+  /** Writes the image's bytes up to `flushLimit` that are not in the file yet. */
+  flush(): void {
+    if (this.memoryOnly || this.written >= this.flushLimit) return
+    this.handle!.write(this.bytes!, this.written, this.flushLimit - this.written, this.written)
+    this.written = this.flushLimit
+  }
+
+  /** fsyncs the file if it has unsynced bytes; returns true if an fsync ran. Never retried. */
+  async sync(): Promise<boolean> {
+    if (this.memoryOnly || this.synced >= this.written) return false
+    const target = this.written
+    await this.handle!.sync()
+    if (target > this.synced) this.synced = target
+    return true
+  }
+
+  /**
+   * Reads the trusted part of the file into memory and validates it completely (header and every
+   * record's checksum). Throws `ERR_CORRUPTION` naming the first bad offset.
+   */
+  load(): void {
+    const bytes = new Uint8Array(this.length)
+    const got = this.handle!.read(bytes, 0, this.length, 0)
+    if (got < this.length) {
+      throw corruption(this.path, got, `segment shorter than its trusted length ${this.length}`)
+    }
+    const problem = checkSegmentHeader(bytes, got, this.id)
+    if (problem !== undefined) throw corruption(this.path, 0, problem)
+    const view = new DataView(bytes.buffer)
+    let offset = SEGMENT_HEADER_SIZE
+    while (offset < this.length) {
+      const size = validateRecord(bytes, view, offset, this.length)
+      if (size < 0) throw corruption(this.path, offset, describeRecordStatus(size))
+      offset += size
+    }
+    this.setImage(bytes)
+    this.missBytes = 0
+  }
+
+  /** Drops the memory image (the file holds every byte of it). */
+  evict(): void {
+    this.bytes = undefined
+    this.view = undefined
+  }
+
+  /** True if the image may be dropped: sealed and completely written. */
+  get evictable(): boolean {
+    return (
+      this.sealed && !this.memoryOnly && this.bytes !== undefined && this.written >= this.length
+    )
+  }
+
+  /**
+   * Reads the value of the put record at `offset` from the file into a new array, validating the
+   * record. Throws `ERR_CORRUPTION` if it is damaged.
+   */
+  readValue(offset: number): Uint8Array {
+    const header = SCRATCH
+    if (offset + RECORD_HEADER_SIZE > this.length) {
+      throw corruption(this.path, offset, 'record location past the trusted end of the segment')
+    }
+    const got = this.handle!.read(header, 0, RECORD_HEADER_SIZE, offset)
+    if (got < RECORD_HEADER_SIZE) throw corruption(this.path, offset, 'truncated record header')
+    const n = readValueLength(header, 0)
+    if (header[8] !== TYPE_PUT || offset + RECORD_HEADER_SIZE + n > this.length) {
+      throw corruption(this.path, offset, 'bad record header')
+    }
+    const value = new Uint8Array(n)
+    if (this.handle!.read(value, 0, n, offset + RECORD_HEADER_SIZE) < n) {
+      throw corruption(this.path, offset, 'truncated record value')
+    }
+    const sum = crc32(value, 0, n, crc32(header, 4, RECORD_HEADER_SIZE))
+    if (sum !== SCRATCH_VIEW.getUint32(RECORD_CRC, true)) {
+      throw corruption(this.path, offset, 'record checksum mismatch')
+    }
+    this.missBytes += RECORD_HEADER_SIZE + n
+    return value
+  }
+
+  /** Reads a whole record (header and value) into `target` at `at` (compaction of a cold one). */
+  readRecordInto(offset: number, target: Uint8Array, at: number): number {
+    if (this.bytes !== undefined) {
+      const size = recordSize(readValueLength(this.bytes, offset))
+      target.set(this.bytes.subarray(offset, offset + size), at)
+      return size
+    }
+    const got = this.handle!.read(target, at, RECORD_HEADER_SIZE, offset)
+    if (got < RECORD_HEADER_SIZE) throw corruption(this.path, offset, 'truncated record header')
+    const size = recordSize(readValueLength(target, at))
+    if (offset + size > this.length || at + size > target.byteLength) {
+      throw corruption(this.path, offset, 'bad record length')
+    }
+    if (
+      this.handle!.read(
+        target,
+        at + RECORD_HEADER_SIZE,
+        size - RECORD_HEADER_SIZE,
+        offset + RECORD_HEADER_SIZE,
+      ) <
+      size - RECORD_HEADER_SIZE
+    ) {
+      throw corruption(this.path, offset, 'truncated record value')
+    }
+    const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
+    const status = validateRecord(target, view, at, at + size)
+    if (status < 0) throw corruption(this.path, offset, describeRecordStatus(status))
+    return size
+  }
+
+  /** Size in bytes of the record at `offset` (from memory, or one small read). */
+  recordSizeAt(offset: number): number {
+    if (this.bytes !== undefined) return recordSize(readValueLength(this.bytes, offset))
+    if (this.handle!.read(SCRATCH, 0, 8, offset) < 8) {
+      throw corruption(this.path, offset, 'truncated record header')
+    }
+    return recordSize(readValueLength(SCRATCH, 0))
+  }
+
+  /** Truncates the file to its trusted length (recovery); durable at the next sync. */
+  truncateFile(): void {
+    this.handle!.truncate(this.length)
+  }
+
+  /** Current size of the file on disk. */
+  fileSize(): number {
+    return this.memoryOnly ? this.length : this.handle!.size()
+  }
+
+  /** Closes the file handle (the image, if any, stays usable for outstanding views). */
+  close(): void {
+    const handle = this.handle
+    this.handle = undefined
+    handle?.close()
+  }
+}
+
+/** Scratch for record headers read from disk (reads are synchronous, so one suffices). */
+const SCRATCH = new Uint8Array(RECORD_HEADER_SIZE)
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer)

@@ -1,0 +1,74 @@
+/**
+ * The errors @alex/storage throws or rejects with. Every error is an `AlexStorageError` whose
+ * `code` is one of `ErrorCode`; codes are stable and meant to be matched by callers, messages are
+ * for people. An error for bad input is raised before anything is written (in memory or on disk).
+ */
+
+/** The stable error codes. */
+export const ErrorCode = {
+  /** A key that is not a finite number. */
+  INVALID_KEY: 'ERR_INVALID_KEY',
+  /** A value that is not a Uint8Array, or a malformed batch operation. */
+  INVALID_VALUE: 'ERR_INVALID_VALUE',
+  /** A value longer than `maxValueBytes`. */
+  VALUE_TOO_LARGE: 'ERR_VALUE_TOO_LARGE',
+  /** A bad option or range argument. */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  /** Any call after `close()` started. */
+  CLOSED: 'ERR_CLOSED',
+  /** Another writer (this process or another) holds the store's lock. */
+  LOCKED: 'ERR_LOCKED',
+  /** A write on a store opened with `readOnly: true`. */
+  READ_ONLY: 'ERR_READ_ONLY',
+  /** A file failed validation; `file` and `offset` say where. */
+  CORRUPTION: 'ERR_CORRUPTION',
+  /**
+   * A write, fsync or file operation failed, so the store can no longer promise durability: it
+   * refuses every further write (reads keep working). `cause` holds the original error. Reopen
+   * the store to recover from its files.
+   */
+  STORE_FAILED: 'ERR_STORE_FAILED',
+} as const
+
+/** One of the codes in `ErrorCode`. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** An error raised by @alex/storage. */
+export class AlexStorageError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCodeValue
+  /** For `ERR_CORRUPTION`: the damaged file (path). */
+  readonly file: string | undefined
+  /** For `ERR_CORRUPTION`: byte offset of the damage in `file`. */
+  readonly offset: number | undefined
+
+  constructor(
+    code: ErrorCodeValue,
+    message: string,
+    details?: { file?: string; offset?: number; cause?: unknown },
+  ) {
+    super(message, details?.cause === undefined ? undefined : { cause: details.cause })
+    this.name = 'AlexStorageError'
+    this.code = code
+    this.file = details?.file
+    this.offset = details?.offset
+  }
+}
+
+/** Builds the `ERR_CORRUPTION` error for damage at `file`:`offset`. */
+export function corruption(file: string, offset: number, what: string): AlexStorageError {
+  return new AlexStorageError(ErrorCode.CORRUPTION, `${what} (file ${file}, offset ${offset})`, {
+    file,
+    offset,
+  })
+}
+
+/** Builds the `ERR_STORE_FAILED` error wrapping the I/O error that caused it. */
+export function storeFailed(cause: unknown): AlexStorageError {
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  return new AlexStorageError(
+    ErrorCode.STORE_FAILED,
+    `the store failed and refuses writes until it is reopened: ${detail}`,
+    { cause },
+  )
+}

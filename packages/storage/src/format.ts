@@ -1,0 +1,58 @@
+/**
+ * Format constants shared by every file of the store (docs/storage-format.md is the reference;
+ * the two must change together, and a layout change bumps the version it belongs to).
+ */
+
+/** Data segment header: magic "AXDS". */
+export const SEGMENT_MAGIC = 0x53445841 // 'A' 'X' 'D' 'S' read as a little-endian u32
+/** Data segment format version written by this code and the only one it reads. */
+export const SEGMENT_VERSION = 1
+/** Size of the data segment header; the first record starts here. */
+export const SEGMENT_HEADER_SIZE = 16
+
+/** Record header size: crc32 (4), value length (4), type (1), LSN (8), key (8). */
+export const RECORD_HEADER_SIZE = 25
+/** Offset of the crc32 field in a record. */
+export const RECORD_CRC = 0
+/** Offset of the value-length field in a record. */
+export const RECORD_LENGTH = 4
+/** Offset of the type byte in a record. */
+export const RECORD_TYPE = 8
+/** Offset of the LSN field in a record. */
+export const RECORD_LSN = 9
+/** Offset of the key field in a record. */
+export const RECORD_KEY = 17
+/** Record type: a put (key has this value). */
+export const TYPE_PUT = 1
+/** Record type: a tombstone (key was deleted). */
+export const TYPE_TOMBSTONE = 2
+
+/** Snapshot magic, "AXSNAP01". */
+export const SNAPSHOT_MAGIC = 'AXSNAP01'
+/** Snapshot end marker, "AXSE". */
+export const SNAPSHOT_END_MAGIC = 'AXSE'
+/** Snapshot format version written by this code and the only one it reads. */
+export const SNAPSHOT_VERSION = 1
+/** Size of the snapshot header. */
+export const SNAPSHOT_HEADER_SIZE = 64
+/** Size of one segment-table entry in a snapshot. */
+export const SNAPSHOT_TABLE_ENTRY_SIZE = 32
+/** Size of the snapshot trailer (crc32 + end marker). */
+export const SNAPSHOT_TRAILER_SIZE = 8
+
+/** A location is `slot * LOCATION_SLOT_FACTOR + offset` (section 2 of the format doc). */
+export const LOCATION_SLOT_FACTOR = 4294967296 // 2^32
+/** Exclusive upper bound on slots, so that every location is an integer below 2^52. */
+export const MAX_SLOTS = 1048576 // 2^20
+/** Exclusive upper bound on a segment's size (offsets are u32). */
+export const MAX_SEGMENT_BYTES = 4294967296
+
+/** Lock file first line. */
+export const LOCK_HEADER = 'alexstorage-lock 1'
+
+/** Name of the lock file. */
+export const LOCK_FILE = 'LOCK'
+/** Name of the write-ahead-log subdirectory. */
+export const WAL_DIR = 'wal'
+/** Suffix of every file being written and not yet renamed into place. */
+export const TEMP_SUFFIX = '.tmp'

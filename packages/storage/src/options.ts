@@ -1,0 +1,170 @@
+import type { FileSystem, RecoveryMode, SyncMode } from '@alex/wal'
+import { AlexStorageError, ErrorCode } from './errors.js'
+
+/** Options for `AlexStorage.open`. Every field is optional. */
+export interface AlexStorageOptions {
+  /**
+   * When a write's promise resolves (and the write becomes visible to `get`):
+   * `'always'` (default) after its log entry is fdatasync'ed, so it survives a power cut;
+   * `'interval'` once the OS has it, with an fdatasync at most every `syncIntervalMs` (a power
+   * cut can lose that window, a process crash loses nothing); `'none'` once the OS has it, synced
+   * only by `checkpoint()` and `close()` (bulk loads, tests).
+   */
+  sync?: SyncMode
+  /** For `sync: 'interval'`: the longest time between fdatasyncs, in ms (default 100). */
+  syncIntervalMs?: number
+  /** Checkpoint once this many log bytes were written since the last one (default 64 MiB). */
+  checkpointBytes?: number
+  /** Checkpoint once this many operations were logged since the last one (default 1,000,000). */
+  checkpointRecords?: number
+  /** Memory for resident data-segment images, in bytes (default 256 MiB). See the README. */
+  cacheBytes?: number
+  /** Largest value accepted, in bytes (default 16 MiB, at most 1 GiB). */
+  maxValueBytes?: number
+  /** Size of a data segment's in-memory image; a segment is sealed when full (default 8 MiB). */
+  segmentBytes?: number
+  /** Open without the write lock; every write rejects with `ERR_READ_ONLY` (default false). */
+  readOnly?: boolean
+  /** Compact by itself when dead bytes pass `compactionThreshold` (default true). */
+  autoCompaction?: boolean
+  /** Dead bytes / (live + dead bytes) that starts an automatic compaction (default 0.5). */
+  compactionThreshold?: number
+  /** Automatic compaction only once at least this many bytes are dead (default 16 MiB). */
+  compactionMinBytes?: number
+  /** How damage found at open is handled (default `'tolerate-torn-tail'`); see the README. */
+  recovery?: RecoveryMode
+  /** Size at which the log starts a new segment file (default: @alex/wal's, 64 MiB). */
+  walSegmentBytes?: number
+  /** File-system implementation (default: the real one). For tests with fault injection. */
+  fs?: FileSystem
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  sync: SyncMode
+  syncIntervalMs: number
+  checkpointBytes: number
+  checkpointRecords: number
+  cacheBytes: number
+  maxValueBytes: number
+  segmentBytes: number
+  readOnly: boolean
+  autoCompaction: boolean
+  compactionThreshold: number
+  compactionMinBytes: number
+  recovery: RecoveryMode
+  walSegmentBytes: number | undefined
+  fs: FileSystem | undefined
+}
+
+const MiB = 1024 * 1024
+
+/** Default values of every option. */
+export const DEFAULTS = {
+  sync: 'always',
+  syncIntervalMs: 100,
+  checkpointBytes: 64 * MiB,
+  checkpointRecords: 1_000_000,
+  cacheBytes: 256 * MiB,
+  maxValueBytes: 16 * MiB,
+  segmentBytes: 8 * MiB,
+  readOnly: false,
+  autoCompaction: true,
+  compactionThreshold: 0.5,
+  compactionMinBytes: 16 * MiB,
+  recovery: 'tolerate-torn-tail',
+} as const
+
+function bad(name: string, value: unknown, want: string): AlexStorageError {
+  return new AlexStorageError(
+    ErrorCode.INVALID_ARGUMENT,
+    `option ${name} must be ${want} (got ${String(value)})`,
+  )
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number) {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw bad(name, value, `an integer in [${min}, ${max}]`)
+  }
+  return value
+}
+
+/** Validates `options` and fills in defaults; throws `ERR_INVALID_ARGUMENT` on a bad value. */
+export function resolveOptions(options: AlexStorageOptions | undefined): ResolvedOptions {
+  const o = options ?? {}
+  if (typeof o !== 'object') throw bad('options', o, 'an object')
+  const sync = o.sync ?? DEFAULTS.sync
+  if (sync !== 'always' && sync !== 'interval' && sync !== 'none') {
+    throw bad('sync', sync, "'always', 'interval' or 'none'")
+  }
+  const recovery = o.recovery ?? DEFAULTS.recovery
+  if (
+    recovery !== 'tolerate-torn-tail' &&
+    recovery !== 'absolute-consistency' &&
+    recovery !== 'point-in-time'
+  ) {
+    throw bad(
+      'recovery',
+      recovery,
+      "'tolerate-torn-tail', 'absolute-consistency' or 'point-in-time'",
+    )
+  }
+  const threshold = o.compactionThreshold ?? DEFAULTS.compactionThreshold
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) {
+    throw bad('compactionThreshold', threshold, 'a number in (0, 1]')
+  }
+  for (const name of ['readOnly', 'autoCompaction'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw bad(name, o[name], 'a boolean')
+  }
+  const maxValueBytes = integer(
+    'maxValueBytes',
+    o.maxValueBytes,
+    DEFAULTS.maxValueBytes,
+    0,
+    1024 * MiB,
+  )
+  return {
+    sync,
+    syncIntervalMs: integer(
+      'syncIntervalMs',
+      o.syncIntervalMs,
+      DEFAULTS.syncIntervalMs,
+      1,
+      3_600_000,
+    ),
+    checkpointBytes: integer(
+      'checkpointBytes',
+      o.checkpointBytes,
+      DEFAULTS.checkpointBytes,
+      1,
+      2 ** 50,
+    ),
+    checkpointRecords: integer(
+      'checkpointRecords',
+      o.checkpointRecords,
+      DEFAULTS.checkpointRecords,
+      1,
+      2 ** 50,
+    ),
+    cacheBytes: integer('cacheBytes', o.cacheBytes, DEFAULTS.cacheBytes, 0, 2 ** 50),
+    maxValueBytes,
+    segmentBytes: integer('segmentBytes', o.segmentBytes, DEFAULTS.segmentBytes, 4096, 2 ** 31),
+    readOnly: o.readOnly ?? DEFAULTS.readOnly,
+    autoCompaction: o.autoCompaction ?? DEFAULTS.autoCompaction,
+    compactionThreshold: threshold,
+    compactionMinBytes: integer(
+      'compactionMinBytes',
+      o.compactionMinBytes,
+      DEFAULTS.compactionMinBytes,
+      0,
+      2 ** 50,
+    ),
+    recovery,
+    walSegmentBytes:
+      o.walSegmentBytes === undefined
+        ? undefined
+        : integer('walSegmentBytes', o.walSegmentBytes, 0, 4096, 2 ** 32),
+    fs: o.fs,
+  }
+}

@@ -1,0 +1,72 @@
+import type { FileSystem } from '@alex/wal'
+import { validateRecord } from './data-record.js'
+import { SEGMENT_HEADER_SIZE } from './format.js'
+import { checkSegmentHeader } from './segment-header.js'
+
+/**
+ * Reading a data segment file from start to end, validating every record: the full scan that
+ * rebuilds the index when no snapshot is usable, and the check used by tests and tools.
+ */
+
+/** What a scan of one segment found. */
+export interface SegmentScan {
+  /** The file's bytes (all of them, including any damaged tail). */
+  bytes: Uint8Array
+  /** A DataView over `bytes`. */
+  view: DataView
+  /** A problem with the header, or `undefined` if it is good (then records were scanned). */
+  headerProblem: string | undefined
+  /** Offset just past the last valid record: the trusted length. */
+  validEnd: number
+  /** 0 if every byte was a valid record, else the `BAD_*` status of the record at `validEnd`. */
+  status: number
+  /** Number of valid records. */
+  records: number
+}
+
+/**
+ * Reads the file at `path` whole and validates it. `visit(offset, size)` is called for each valid
+ * record in file order; the scan stops at the first invalid one (everything after it is
+ * untrusted: a record boundary cannot be found again reliably).
+ */
+export function scanSegmentFile(
+  fs: FileSystem,
+  path: string,
+  id: number,
+  visit: (scan: SegmentScan, offset: number, size: number) => void,
+): SegmentScan {
+  const handle = fs.open(path, 'r')
+  let bytes: Uint8Array
+  try {
+    const size = handle.size()
+    bytes = new Uint8Array(size)
+    const got = handle.read(bytes, 0, size, 0)
+    if (got < size) bytes = bytes.subarray(0, got)
+  } finally {
+    handle.close()
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const scan: SegmentScan = {
+    bytes,
+    view,
+    headerProblem: checkSegmentHeader(bytes, bytes.length, id),
+    validEnd: 0,
+    status: 0,
+    records: 0,
+  }
+  if (scan.headerProblem !== undefined) return scan
+  let offset = SEGMENT_HEADER_SIZE
+  const end = bytes.length
+  while (offset < end) {
+    const size = validateRecord(bytes, view, offset, end)
+    if (size < 0) {
+      scan.status = size
+      break
+    }
+    visit(scan, offset, size)
+    scan.records++
+    offset += size
+  }
+  scan.validEnd = offset
+  return scan
+}
