@@ -1,5 +1,45 @@
+import { dirname, resolve as resolvePath } from 'node:path'
 import { WalError } from './errors.js'
-import type { RecoveryReport, WalOp, WalOptions, WalRecord, WalStats } from './types.js'
+import type { FileSystem } from './file-system.js'
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_SEGMENT_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_VALUE_BYTES_LIMIT,
+  MIN_SEGMENT_BYTES,
+} from './format.js'
+import { GroupCommit } from './group-commit.js'
+import { nodeFileSystem } from './node-file-system.js'
+import {
+  batchFrameBytes,
+  CHECKPOINT_FRAME_BYTES,
+  DELETE_FRAME_BYTES,
+  encodeBatch,
+  encodeCheckpoint,
+  encodeDelete,
+  encodePut,
+  putFrameBytes,
+} from './record-codec.js'
+import { planRecovery } from './recovery.js'
+import { ReplayIterator, type ReplaySegment } from './replay.js'
+import { SegmentFiles } from './segment-files.js'
+import { WalCounters } from './stats.js'
+import type {
+  RecoveryMode,
+  RecoveryReport,
+  SyncMode,
+  WalOp,
+  WalOptions,
+  WalRecord,
+  WalStats,
+} from './types.js'
+
+const SYNC_MODES: readonly SyncMode[] = ['always', 'interval', 'none']
+const RECOVERY_MODES: readonly RecoveryMode[] = [
+  'tolerate-torn-tail',
+  'absolute-consistency',
+  'point-in-time',
+]
 
 /**
  * A write-ahead log: checksummed, segmented, with group commit, checkpoints and crash-safe
@@ -7,83 +47,420 @@ import type { RecoveryReport, WalOp, WalOptions, WalRecord, WalStats } from './t
  * makes sure no other process opens it at the same time.
  */
 export class Wal {
-  private constructor() {}
+  private readonly dirPath: string
+  private readonly maxValueBytes: number
+  private readonly files: SegmentFiles
+  private readonly commit: GroupCommit
+  private readonly counters: WalCounters
+  private readonly report: RecoveryReport
+  private readonly replaySegments: readonly ReplaySegment[]
+  private readonly fs: FileSystem
+  /** LSN the next appended operation gets. */
+  private nextLsn: number
+  /** Largest checkpoint LSN requested so far (checkpoints may not go backwards). */
+  private requestedCheckpoint: number
+  private closing: Promise<void> | undefined = undefined
+
+  private constructor(
+    dir: string,
+    fs: FileSystem,
+    maxValueBytes: number,
+    files: SegmentFiles,
+    commit: GroupCommit,
+    counters: WalCounters,
+    report: RecoveryReport,
+    replaySegments: readonly ReplaySegment[],
+    nextLsn: number,
+  ) {
+    this.dirPath = dir
+    this.fs = fs
+    this.maxValueBytes = maxValueBytes
+    this.files = files
+    this.commit = commit
+    this.counters = counters
+    this.report = report
+    this.replaySegments = replaySegments
+    this.nextLsn = nextLsn
+    this.requestedCheckpoint = commit.checkpointLsn
+  }
 
   /**
    * Opens (creating if needed) the log in `dir`: scans and validates every segment, repairs a
    * torn tail per `options.recovery` (see `recovery`), and starts a new segment for appends.
-   * Rejects with `ERR_CORRUPTION` (file, offset, reason) on damage the mode may not repair.
+   * Rejects with `ERR_CORRUPTION` (file, offset, reason) on damage the mode may not repair,
+   * `ERR_UNSUPPORTED_VERSION` for a newer format, `ERR_INVALID_OPTION` for bad options.
    */
-  static open(_dir: string, _options: WalOptions = {}): Promise<Wal> {
-    return Promise.reject(new WalError('ERR_CLOSED', 'not implemented yet'))
-  }
+  static async open(dir: string, options: WalOptions = {}): Promise<Wal> {
+    const opts = checkOptions(options)
+    const fs = options.fs ?? nodeFileSystem
+    dir = resolvePath(dir)
+    if (!fs.exists(dir)) {
+      fs.mkdir(dir)
+      // The new directory's own entry must survive a power cut too.
+      await fs.syncDir(dirname(dir))
+    }
+    const plan = planRecovery(fs, dir, opts.recovery, opts.minNextLsn)
+    const counters = new WalCounters()
 
-  /** Appends one operation; resolves with its LSN once durable per the `sync` option. */
-  append(_op: WalOp): Promise<bigint> {
-    return Promise.reject(new WalError('ERR_CLOSED', 'not implemented yet'))
+    // 1. Repair in place: cut a torn tail, make the newest segment's bytes durable (a process
+    //    crash may have left them in the page cache only), drop temporary and abandoned files.
+    const newest = plan.segments[plan.segments.length - 1]
+    if (newest) {
+      const handle = fs.open(newest.path, 'r+')
+      try {
+        if (plan.truncate && plan.truncate.path === newest.path)
+          handle.truncate(plan.truncate.offset)
+        handle.syncSync()
+        counters.fsyncs++
+      } finally {
+        handle.close()
+      }
+    }
+    for (const path of plan.remove) fs.unlink(path)
+    if (plan.remove.length > 0) {
+      await fs.syncDir(dir)
+      counters.dirSyncs++
+    }
+
+    // 2. Start the new active segment, then delete what the checkpoint covers.
+    const files = new SegmentFiles(fs, dir, counters)
+    const entries = [...plan.obsolete, ...plan.segments].map((s) => ({
+      id: s.id,
+      path: s.path,
+      prevEndLsn: s.prevEndLsn,
+      baseLsn: s.baseLsn,
+      // Obsolete segments are wholly covered by the checkpoint whatever they hold.
+      endLsn: plan.obsolete.includes(s) ? Math.min(s.endLsn, plan.checkpointLsn + 1) : s.endLsn,
+    }))
+    files.adopt(entries)
+    await files.create(plan.nextSegmentId, plan.endLsn, plan.nextLsn, plan.checkpointLsn)
+    await files.deleteCovered(plan.checkpointLsn)
+
+    const last = plan.nextLsn - 1
+    const commit = new GroupCommit(
+      files,
+      opts.sync,
+      opts.syncIntervalMs,
+      opts.segmentBytes,
+      counters,
+      last,
+      plan.checkpointLsn,
+    )
+    const replaySegments: ReplaySegment[] = plan.segments.map((s) => ({
+      path: s.path,
+      baseLsn: s.baseLsn,
+      endLsn: s.endLsn,
+      validEnd: s.validEnd,
+      checksum: s.checksum,
+    }))
+    return new Wal(
+      dir,
+      fs,
+      opts.maxValueBytes,
+      files,
+      commit,
+      counters,
+      plan.report,
+      replaySegments,
+      plan.nextLsn,
+    )
   }
 
   /**
-   * Appends operations atomically (all or none survive a crash) with consecutive LSNs; resolves
-   * with the last LSN once durable per the `sync` option.
+   * Appends one operation; resolves with its LSN once durable per the `sync` option. The value
+   * is copied before this returns, so the caller may reuse its buffer. Invalid input rejects with
+   * `ERR_INVALID_KEY`, `ERR_INVALID_VALUE`, `ERR_VALUE_TOO_LARGE` or `ERR_INVALID_OP` and writes
+   * nothing; a closed log rejects with `ERR_CLOSED`, a failed one with `ERR_WAL_FAILED`.
    */
-  appendBatch(_ops: readonly WalOp[]): Promise<bigint> {
-    return Promise.reject(new WalError('ERR_CLOSED', 'not implemented yet'))
+  append(op: WalOp): Promise<bigint> {
+    const refused = this.refusal() ?? this.checkOp(op)
+    if (refused) return Promise.reject(refused)
+    const g = this.commit.pending
+    const lsn = this.nextLsn++
+    if (op.type === 'put') {
+      const value = op.value
+      const at = g.reserve(putFrameBytes(value.length))
+      encodePut(g.buf, g.view, at, lsn, op.key, value)
+    } else {
+      const at = g.reserve(DELETE_FRAME_BYTES)
+      encodeDelete(g.buf, g.view, at, lsn, op.key)
+    }
+    g.ops++
+    g.lastLsn = lsn
+    this.commit.schedule()
+    return new Promise<bigint>((resolve, reject) => {
+      g.lsns.push(lsn)
+      g.resolves.push(resolve)
+      g.rejects.push(reject)
+    })
+  }
+
+  /**
+   * Appends operations atomically (after a crash all or none of them replay) with consecutive
+   * LSNs; resolves with the last LSN once durable per the `sync` option. Every operation is
+   * validated first; an empty batch is `ERR_INVALID_OP`, one over 1 GiB encoded
+   * `ERR_VALUE_TOO_LARGE`.
+   */
+  appendBatch(ops: readonly WalOp[]): Promise<bigint> {
+    let refused = this.refusal()
+    if (!refused && (!Array.isArray(ops) || ops.length === 0)) {
+      refused = new WalError('ERR_INVALID_OP', 'appendBatch needs a non-empty array of operations')
+    }
+    for (let i = 0; !refused && i < ops.length; i++) refused = this.checkOp(ops[i] as WalOp)
+    if (refused) return Promise.reject(refused)
+    const bytes = batchFrameBytes(ops)
+    if (bytes - 9 > MAX_PAYLOAD_BYTES) {
+      return Promise.reject(
+        new WalError(
+          'ERR_VALUE_TOO_LARGE',
+          `batch encodes to ${bytes} bytes, over the 1 GiB limit`,
+        ),
+      )
+    }
+    const g = this.commit.pending
+    const first = this.nextLsn
+    const lsn = first + ops.length - 1
+    this.nextLsn = lsn + 1
+    const at = g.reserve(bytes)
+    encodeBatch(g.buf, g.view, at, first, ops, bytes)
+    g.ops += ops.length
+    g.batches++
+    g.lastLsn = lsn
+    this.commit.schedule()
+    return new Promise<bigint>((resolve, reject) => {
+      g.lsns.push(lsn)
+      g.resolves.push(resolve)
+      g.rejects.push(reject)
+    })
   }
 
   /** Makes everything appended so far durable, whatever the `sync` mode. */
   sync(): Promise<void> {
-    return Promise.reject(new WalError('ERR_CLOSED', 'not implemented yet'))
+    const refused = this.refusal()
+    if (refused) return Promise.reject(refused)
+    const g = this.commit.pending
+    g.forceSync = true
+    this.commit.schedule()
+    return new Promise<void>((resolve, reject) => {
+      g.syncResolves.push(resolve)
+      g.syncRejects.push(reject)
+    })
   }
 
   /**
    * Records durably that every operation up to `lsn` is persisted elsewhere, then deletes the
-   * segments wholly at or before it. `replay()` after a reopen starts after `lsn`.
+   * segments wholly at or before it (starting a new segment first if the active one is wholly
+   * covered). `replay()` after a reopen yields only operations after `lsn`. `lsn` must be a
+   * bigint between the current checkpoint and `lastAppendedLsn` (`ERR_INVALID_LSN`).
    */
-  checkpoint(_lsn: bigint): Promise<void> {
-    return Promise.reject(new WalError('ERR_CLOSED', 'not implemented yet'))
+  checkpoint(lsn: bigint): Promise<void> {
+    const refused = this.refusal()
+    if (refused) return Promise.reject(refused)
+    if (typeof lsn !== 'bigint' || lsn < 0n) {
+      return Promise.reject(new WalError('ERR_INVALID_LSN', 'checkpoint LSN must be a bigint >= 0'))
+    }
+    if (lsn > BigInt(this.nextLsn - 1)) {
+      return Promise.reject(
+        new WalError(
+          'ERR_INVALID_LSN',
+          `checkpoint LSN ${lsn} is ahead of the last appended LSN ${this.nextLsn - 1}`,
+        ),
+      )
+    }
+    const n = Number(lsn)
+    if (n < this.requestedCheckpoint) {
+      return Promise.reject(
+        new WalError(
+          'ERR_INVALID_LSN',
+          `checkpoint LSN ${lsn} is behind the current checkpoint ${this.requestedCheckpoint}`,
+        ),
+      )
+    }
+    this.requestedCheckpoint = n
+    const g = this.commit.pending
+    const at = g.reserve(CHECKPOINT_FRAME_BYTES)
+    encodeCheckpoint(g.buf, g.view, at, n, this.nextLsn)
+    if (n > g.checkpointLsn) g.checkpointLsn = n
+    g.forceSync = true
+    this.commit.schedule()
+    return new Promise<void>((resolve, reject) => {
+      g.checkpointResolves.push(resolve)
+      g.checkpointRejects.push(reject)
+    })
   }
 
   /**
    * The operations recovered at open that come after the newest checkpoint, in LSN order
-   * (batches flattened). Values are views, not copies (see `WalRecord`).
+   * (batches flattened). Values are views, not copies (see `WalRecord`). Each call starts a new
+   * pass; call it before checkpointing past the recovered operations (a checkpoint deletes the
+   * segments they live in). Throws `ERR_CORRUPTION` if a segment changed since open.
    */
   replay(): Iterable<WalRecord> {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    if (this.closing) throw new WalError('ERR_CLOSED', 'the write-ahead log is closed')
+    return new ReplayIterator(this.fs, this.replaySegments, this.commit.checkpointLsn)
   }
 
   /** Counters, fsync latency and LSNs (see `WalStats`). */
   stats(): WalStats {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    const c = this.counters
+    return {
+      bytesWritten: c.bytesWritten,
+      recordsWritten: c.recordsWritten,
+      batchesWritten: c.batchesWritten,
+      groupCommits: c.groupCommits,
+      groupSize: {
+        mean: c.groupCommits === 0 ? 0 : c.recordsWritten / c.groupCommits,
+        max: c.groupOpsMax,
+      },
+      segments: this.files.segments.length,
+      segmentsCreated: c.segmentsCreated,
+      segmentsDeleted: c.segmentsDeleted,
+      fsyncs: c.fsyncs,
+      fsyncLatencyUs: c.fsyncLatency.summary(),
+      dirSyncs: c.dirSyncs,
+      checkpoints: c.checkpoints,
+      checkpointLsn: BigInt(this.commit.checkpointLsn),
+      lastAppendedLsn: BigInt(this.nextLsn - 1),
+      lastDurableLsn: BigInt(this.commit.durableLsn),
+      failed: this.commit.failure !== undefined,
+    }
   }
 
-  /** Flushes and syncs what is pending, settles every pending promise and closes the files. */
+  /**
+   * Flushes and fsyncs what is pending (in every sync mode), settles every pending promise and
+   * closes the files. Later calls return the same promise. Rejects with `ERR_WAL_FAILED` if that
+   * final write or sync fails; closing a log that had already failed just releases it.
+   */
   close(): Promise<void> {
-    return Promise.reject(new WalError('ERR_CLOSED', 'not implemented yet'))
+    if (!this.closing) this.closing = this.doClose()
+    return this.closing
+  }
+
+  private async doClose(): Promise<void> {
+    const commit = this.commit
+    let error: unknown
+    if (commit.failure === undefined) {
+      const g = commit.pending
+      g.forceSync = true
+      commit.schedule()
+      try {
+        await new Promise<void>((resolve, reject) => {
+          g.syncResolves.push(resolve)
+          g.syncRejects.push(reject)
+        })
+      } catch (err) {
+        error = err
+      }
+    }
+    commit.stopTimer()
+    try {
+      this.files.close()
+    } catch (err) {
+      if (error === undefined && commit.failure === undefined) error = err
+    }
+    if (error !== undefined) throw error
   }
 
   /** What `open` found and repaired. */
   get recovery(): RecoveryReport {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    return this.report
   }
 
-  /** The directory of the log. */
+  /** The directory of the log (absolute). */
   get dir(): string {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    return this.dirPath
   }
 
-  /** LSN of the last appended operation (0n if none yet, or the recovered last LSN). */
+  /** LSN of the last appended operation (after open: the last recovered one, or 0n). */
   get lastAppendedLsn(): bigint {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    return BigInt(this.nextLsn - 1)
   }
 
   /** Every operation up to this LSN is durable (survives a power cut). */
   get lastDurableLsn(): bigint {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    return BigInt(this.commit.durableLsn)
   }
 
   /** LSN of the newest durable checkpoint (0n if none). */
   get checkpointLsn(): bigint {
-    throw new WalError('ERR_CLOSED', 'not implemented yet')
+    return BigInt(this.commit.checkpointLsn)
   }
+
+  /** The error an operation gets in the closed or failed state, else undefined. */
+  private refusal(): WalError | undefined {
+    if (this.closing) return new WalError('ERR_CLOSED', 'the write-ahead log is closed')
+    const failure = this.commit.failure
+    if (failure) {
+      return new WalError('ERR_WAL_FAILED', failure.message, { cause: failure.cause })
+    }
+    return undefined
+  }
+
+  /** Validates one operation; returns the error to reject with, or undefined. */
+  private checkOp(op: WalOp): WalError | undefined {
+    if (op === null || typeof op !== 'object') {
+      return new WalError('ERR_INVALID_OP', 'an operation must be an object')
+    }
+    if (op.type !== 'put' && op.type !== 'delete') {
+      return new WalError('ERR_INVALID_OP', `unknown operation type ${String((op as WalOp).type)}`)
+    }
+    if (typeof op.key !== 'number' || !Number.isFinite(op.key)) {
+      return new WalError('ERR_INVALID_KEY', `key must be a finite number, got ${String(op.key)}`)
+    }
+    if (op.type === 'put') {
+      const value = op.value
+      if (!(value instanceof Uint8Array)) {
+        return new WalError('ERR_INVALID_VALUE', 'value must be a Uint8Array')
+      }
+      if (value.length > this.maxValueBytes) {
+        return new WalError(
+          'ERR_VALUE_TOO_LARGE',
+          `value of ${value.length} bytes exceeds maxValueBytes (${this.maxValueBytes})`,
+        )
+      }
+    }
+    return undefined
+  }
+}
+
+interface CheckedOptions {
+  sync: SyncMode
+  syncIntervalMs: number
+  segmentBytes: number
+  maxValueBytes: number
+  recovery: RecoveryMode
+  minNextLsn: number
+}
+
+function checkOptions(o: WalOptions): CheckedOptions {
+  const bad = (message: string) => new WalError('ERR_INVALID_OPTION', message)
+  const sync = o.sync ?? 'always'
+  if (!SYNC_MODES.includes(sync)) throw bad(`sync must be one of ${SYNC_MODES.join(', ')}`)
+  const recovery = o.recovery ?? 'tolerate-torn-tail'
+  if (!RECOVERY_MODES.includes(recovery)) {
+    throw bad(`recovery must be one of ${RECOVERY_MODES.join(', ')}`)
+  }
+  const syncIntervalMs = o.syncIntervalMs ?? 100
+  if (!(Number.isFinite(syncIntervalMs) && syncIntervalMs > 0)) {
+    throw bad('syncIntervalMs must be a positive number')
+  }
+  const segmentBytes = o.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+  if (!(Number.isSafeInteger(segmentBytes) && segmentBytes >= MIN_SEGMENT_BYTES)) {
+    throw bad(`segmentBytes must be an integer >= ${MIN_SEGMENT_BYTES}`)
+  }
+  const maxValueBytes = o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+  if (
+    !(
+      Number.isSafeInteger(maxValueBytes) &&
+      maxValueBytes >= 0 &&
+      maxValueBytes <= MAX_VALUE_BYTES_LIMIT
+    )
+  ) {
+    throw bad(`maxValueBytes must be an integer in [0, ${MAX_VALUE_BYTES_LIMIT}]`)
+  }
+  const min = o.minNextLsn ?? 1n
+  if (typeof min !== 'bigint' || min < 1n || min > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw bad('minNextLsn must be a bigint in [1, 2^53 - 1]')
+  }
+  return { sync, syncIntervalMs, segmentBytes, maxValueBytes, recovery, minNextLsn: Number(min) }
 }

@@ -1,0 +1,250 @@
+import { WalError } from './errors.js'
+import type { SegmentFiles } from './segment-files.js'
+import type { WalCounters } from './stats.js'
+import type { SyncMode } from './types.js'
+
+const INITIAL_GROUP_BYTES = 64 * 1024
+const SHRINK_GROUP_BYTES = 4 * 1024 * 1024
+
+/**
+ * The records gathered for one write: encoded frames in one buffer, plus the promises waiting on
+ * them. Two groups alternate: one gathers while the other is being written and synced, so
+ * nothing is allocated per group.
+ */
+export class CommitGroup {
+  buf = new Uint8Array(INITIAL_GROUP_BYTES)
+  view = new DataView(this.buf.buffer)
+  /** Bytes of encoded frames. */
+  len = 0
+  /** Operations in the frames. */
+  ops = 0
+  /** Batch frames. */
+  batches = 0
+  /** LSN of the last operation (0 if none). */
+  lastLsn = 0
+  /** Appenders: the LSN each resolves with, and its promise callbacks. */
+  readonly lsns: number[] = []
+  readonly resolves: Array<(lsn: bigint) => void> = []
+  readonly rejects: Array<(err: Error) => void> = []
+  /** `sync()`/`close()` callers: resolved once this group is durable. */
+  readonly syncResolves: Array<() => void> = []
+  readonly syncRejects: Array<(err: Error) => void> = []
+  /** Checkpoint callers: resolved once the checkpoint is durable and segments are deleted. */
+  readonly checkpointResolves: Array<() => void> = []
+  readonly checkpointRejects: Array<(err: Error) => void> = []
+  /** Largest checkpoint LSN framed in this group, -1 if none. */
+  checkpointLsn = -1
+  /** Sync even if the mode would not (sync(), checkpoint, close, the interval timer). */
+  forceSync = false
+
+  /** Reserves `bytes` at the end of the buffer (growing it) and returns their offset. */
+  reserve(bytes: number): number {
+    const at = this.len
+    const need = at + bytes
+    if (need > this.buf.length) {
+      let cap = this.buf.length * 2
+      while (cap < need) cap *= 2
+      const next = new Uint8Array(cap)
+      next.set(this.buf.subarray(0, at))
+      this.buf = next
+      this.view = new DataView(next.buffer)
+    }
+    this.len = need
+    return at
+  }
+
+  /** True if there is nothing to write, sync or answer. */
+  isIdle(): boolean {
+    return (
+      this.len === 0 &&
+      !this.forceSync &&
+      this.resolves.length === 0 &&
+      this.syncResolves.length === 0 &&
+      this.checkpointResolves.length === 0
+    )
+  }
+
+  /** Resolves appenders and sync waiters. */
+  settleWrites(): void {
+    const lsns = this.lsns
+    const resolves = this.resolves
+    for (let i = 0; i < resolves.length; i++)
+      (resolves[i] as (lsn: bigint) => void)(BigInt(lsns[i] as number))
+    for (const resolve of this.syncResolves) resolve()
+    lsns.length = 0
+    resolves.length = 0
+    this.rejects.length = 0
+    this.syncResolves.length = 0
+    this.syncRejects.length = 0
+  }
+
+  /** Resolves checkpoint waiters. */
+  settleCheckpoints(): void {
+    for (const resolve of this.checkpointResolves) resolve()
+    this.checkpointResolves.length = 0
+    this.checkpointRejects.length = 0
+  }
+
+  /** Rejects everything still waiting on this group. */
+  rejectAll(err: Error): void {
+    for (const reject of this.rejects) reject(err)
+    for (const reject of this.syncRejects) reject(err)
+    for (const reject of this.checkpointRejects) reject(err)
+    this.lsns.length = 0
+    this.resolves.length = 0
+    this.rejects.length = 0
+    this.syncResolves.length = 0
+    this.syncRejects.length = 0
+    this.checkpointResolves.length = 0
+    this.checkpointRejects.length = 0
+  }
+
+  /** Empties the group for reuse (dropping an oversized buffer). */
+  reset(): void {
+    this.len = 0
+    this.ops = 0
+    this.batches = 0
+    this.lastLsn = 0
+    this.checkpointLsn = -1
+    this.forceSync = false
+    if (this.buf.length > SHRINK_GROUP_BYTES) {
+      this.buf = new Uint8Array(INITIAL_GROUP_BYTES)
+      this.view = new DataView(this.buf.buffer)
+    }
+  }
+}
+
+/**
+ * Group commit: appends encode into `pending`; one loop at a time takes the pending group, writes
+ * it with one `write()`, fdatasyncs it (per the sync mode) off the event loop, and answers its
+ * waiters, while the next group gathers. A failed write or sync fails the log for good: the group
+ * in flight and everything pending reject with `ERR_WAL_FAILED`, and nothing is retried.
+ */
+export class GroupCommit {
+  /** The group appends encode into. */
+  pending = new CommitGroup()
+  private spare = new CommitGroup()
+  /** LSN of the last operation written to the OS. */
+  writtenLsn: number
+  /** Every LSN up to this one is durable. */
+  durableLsn: number
+  /** Newest durable checkpoint. */
+  checkpointLsn: number
+  /** Set once a write or sync failed. */
+  failure: WalError | undefined = undefined
+  private running = false
+  private scheduled = false
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private readonly runBound = () => {
+    void this.run()
+  }
+
+  constructor(
+    private readonly files: SegmentFiles,
+    private readonly mode: SyncMode,
+    private readonly intervalMs: number,
+    private readonly segmentBytes: number,
+    private readonly counters: WalCounters,
+    lastLsn: number,
+    checkpointLsn: number,
+  ) {
+    this.writtenLsn = lastLsn
+    this.durableLsn = lastLsn
+    this.checkpointLsn = checkpointLsn
+  }
+
+  /** Starts the loop on the next microtask (after the current tick's appends), if idle. */
+  schedule(): void {
+    if (this.scheduled || this.running) return
+    this.scheduled = true
+    queueMicrotask(this.runBound)
+  }
+
+  /** Stops the interval timer (at close). */
+  stopTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private async run(): Promise<void> {
+    this.scheduled = false
+    if (this.running) return
+    this.running = true
+    let g: CommitGroup | undefined
+    try {
+      while (this.failure === undefined && !this.pending.isIdle()) {
+        g = this.pending
+        this.pending = this.spare
+        this.spare = g
+        const files = this.files
+        if (g.len > 0) {
+          if (files.activeHasFrames && files.activeBytes + g.len > this.segmentBytes) {
+            await files.rotate(this.checkpointLsn)
+          }
+          files.write(g.buf, g.len, g.lastLsn > 0 ? g.lastLsn + 1 : files.active.endLsn)
+          const c = this.counters
+          c.groupCommits++
+          c.recordsWritten += g.ops
+          c.batchesWritten += g.batches
+          if (g.ops > c.groupOpsMax) c.groupOpsMax = g.ops
+          if (g.lastLsn > 0) this.writtenLsn = g.lastLsn
+        }
+        if (g.forceSync || (this.mode === 'always' && g.len > 0)) {
+          const upTo = this.writtenLsn
+          await files.sync()
+          if (upTo > this.durableLsn) this.durableLsn = upTo
+        } else if (this.mode === 'interval' && g.len > 0 && this.timer === undefined) {
+          this.timer = setTimeout(this.onTimer, this.intervalMs)
+          this.timer.unref?.()
+        }
+        g.settleWrites()
+        if (g.checkpointLsn >= 0) {
+          await this.finishCheckpoint(g.checkpointLsn)
+          g.settleCheckpoints()
+        }
+        g.reset()
+        g = undefined
+      }
+    } catch (err) {
+      this.fail(err, g)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private readonly onTimer = () => {
+    this.timer = undefined
+    if (this.failure !== undefined) return
+    this.pending.forceSync = true
+    this.schedule()
+  }
+
+  /**
+   * After a checkpoint frame is durable: if every operation of the active segment is covered,
+   * seal it and start a new one (whose header records the checkpoint), so the covered segments,
+   * all of them, can go; then delete them.
+   */
+  private async finishCheckpoint(lsn: number): Promise<void> {
+    if (lsn > this.checkpointLsn) this.checkpointLsn = lsn
+    this.counters.checkpoints++
+    const files = this.files
+    const active = files.active
+    if (active.endLsn > active.baseLsn && active.endLsn - 1 <= this.checkpointLsn) {
+      await files.rotate(this.checkpointLsn)
+    }
+    await files.deleteCovered(this.checkpointLsn)
+  }
+
+  /** Enters the failed state: rejects the group in flight and everything pending. */
+  fail(cause: unknown, inFlight?: CommitGroup): void {
+    if (this.failure === undefined) {
+      const message = cause instanceof Error ? cause.message : String(cause)
+      this.failure = new WalError('ERR_WAL_FAILED', `write-ahead log failed: ${message}`, { cause })
+    }
+    this.stopTimer()
+    inFlight?.rejectAll(this.failure)
+    inFlight?.reset()
+    this.pending.rejectAll(this.failure)
+    this.pending.reset()
+  }
+}

@@ -1,0 +1,361 @@
+import { join } from 'node:path'
+import { crc32 } from './checksum.js'
+import { WalError } from './errors.js'
+import type { FileSystem } from './file-system.js'
+import { SEGMENT_HEADER_BYTES, SEGMENT_SUFFIX, TEMP_SUFFIX } from './format.js'
+import {
+  decodeSegmentHeader,
+  parseSegmentFileName,
+  type SegmentHeader,
+  segmentFileName,
+} from './segment.js'
+import { type FrameDamage, hasValidFrameAfter, scanFrames } from './segment-reader.js'
+import type { DamageReason, RecoveryDrop, RecoveryMode, RecoveryReport } from './types.js'
+
+/**
+ * Open-time recovery: reads every segment, validates it, and decides (without changing anything)
+ * what the log is, what must be truncated or removed, and where appends continue. `Wal.open`
+ * then applies the plan in a crash-safe order.
+ *
+ * Rules (docs/wal-format.md, "Recovery"):
+ * - Segments whose every operation is at or below the newest checkpoint are obsolete (left over
+ *   from an interrupted deletion); their damage does not matter and they are removed.
+ * - In the others, the first problem found in segment order decides: damage that a torn write can
+ *   explain (soft), in the newest segment, with no intact frame after it, is a torn tail;
+ *   everything else is corruption. Earlier segments were fsynced before the next one was created,
+ *   and segment headers are written to a temporary file, fsynced and renamed, so neither can be
+ *   torn by a crash.
+ * - `'tolerate-torn-tail'` truncates a torn tail and refuses corruption; `'absolute-consistency'`
+ *   refuses both; `'point-in-time'` truncates at the first problem and removes every later
+ *   segment.
+ */
+
+/** A segment that stays part of the log (or is obsolete, to be deleted after the new segment). */
+export interface KeptSegment {
+  id: number
+  path: string
+  prevEndLsn: number
+  baseLsn: number
+  /** LSN following the last intact operation. */
+  endLsn: number
+  /** Bytes of the file that are part of the log (after any truncation). */
+  validEnd: number
+  /** CRC-32 of bytes [0, validEnd), so replay can verify nothing changed since open. */
+  checksum: number
+}
+
+/** What `planRecovery` decided. */
+export interface RecoveryPlan {
+  /** Segments still part of the log, oldest first (replay reads these). */
+  segments: KeptSegment[]
+  /** Obsolete segments (wholly checkpointed), to delete once the new segment exists. */
+  obsolete: KeptSegment[]
+  /** Truncate this file at this offset (then fsync it) before anything else. */
+  truncate: { path: string; offset: number } | undefined
+  /** Files to unlink before creating the new segment (temporary files, dropped segments). */
+  remove: string[]
+  /** Newest checkpoint LSN. */
+  checkpointLsn: number
+  /** `prevEndLsn` of the new segment: the LSN following the last kept operation. */
+  endLsn: number
+  /** First LSN to hand out (>= endLsn; never reuses an LSN any segment header reserved). */
+  nextLsn: number
+  /** Id of the new segment. */
+  nextSegmentId: number
+  report: RecoveryReport
+}
+
+interface Scanned {
+  id: number
+  path: string
+  size: number
+  header: SegmentHeader | undefined
+  headerDamage: string | undefined
+  endLsn: number
+  validEnd: number
+  checkpointLsn: number
+  damage: FrameDamage | undefined
+  /** True if an intact frame follows the damage. */
+  validAfter: boolean
+  checksum: number
+}
+
+interface Problem {
+  index: number
+  offset: number
+  reason: DamageReason
+  hard: boolean
+  detail: string
+}
+
+const TEMP_PATTERN = new RegExp(`^\\d{20}\\${SEGMENT_SUFFIX}\\${TEMP_SUFFIX}$`)
+
+/** Reads a whole file (its size bounds the allocation). */
+export function readWholeFile(
+  fs: FileSystem,
+  path: string,
+  limit = Number.POSITIVE_INFINITY,
+): Uint8Array {
+  const handle = fs.open(path, 'r')
+  try {
+    const size = Math.min(handle.size(), limit)
+    const buf = Buffer.allocUnsafeSlow(size)
+    const n = handle.read(buf, 0, size, 0)
+    return n === size ? buf : buf.subarray(0, n)
+  } finally {
+    handle.close()
+  }
+}
+
+function scanSegment(fs: FileSystem, path: string, id: number): Scanned {
+  const buf = readWholeFile(fs, path)
+  const result: Scanned = {
+    id,
+    path,
+    size: buf.length,
+    header: undefined,
+    headerDamage: undefined,
+    endLsn: 0,
+    validEnd: 0,
+    checkpointLsn: 0,
+    damage: undefined,
+    validAfter: false,
+    checksum: 0,
+  }
+  const decoded = decodeSegmentHeader(buf, id)
+  if (!decoded.ok) {
+    if (decoded.problem === 'version') {
+      throw new WalError(
+        'ERR_UNSUPPORTED_VERSION',
+        `${path}: segment format version ${decoded.version} is newer than this reader (1)`,
+        { file: path, offset: 8 },
+      )
+    }
+    result.headerDamage = decoded.detail
+    return result
+  }
+  const header = decoded.header
+  result.header = header
+  const scan = scanFrames(buf, SEGMENT_HEADER_BYTES, header.baseLsn)
+  result.endLsn = scan.endLsn
+  result.validEnd = scan.validEnd
+  result.checkpointLsn = scan.checkpointLsn
+  result.damage = scan.damage
+  if (scan.damage) result.validAfter = hasValidFrameAfter(buf, scan.damage.offset, scan.endLsn)
+  result.checksum = crc32(buf, 0, scan.validEnd)
+  return result
+}
+
+function corruption(path: string, offset: number, reason: DamageReason, detail: string): WalError {
+  return new WalError('ERR_CORRUPTION', `${path} at offset ${offset}: ${detail} (${reason})`, {
+    file: path,
+    offset,
+    reason,
+  })
+}
+
+const REASON_TEXT: Record<DamageReason, string> = {
+  'truncated-header': 'record header cut short',
+  'truncated-payload': 'record runs past the end of the segment',
+  'checksum-mismatch': 'record checksum mismatch',
+  'bad-record-type': 'unknown record type',
+  'bad-length': 'impossible record length',
+  'zero-filled': 'zero-filled tail',
+  'bad-payload': 'malformed record with a valid checksum',
+  'lsn-out-of-order': 'LSN does not follow the previous one',
+  'bad-segment-header': 'damaged segment header',
+  'missing-segment': 'records between segments are missing',
+  'after-corruption': 'follows corruption',
+}
+
+/** Reads and validates the log in `dir` and returns what to do (see the module comment). */
+export function planRecovery(
+  fs: FileSystem,
+  dir: string,
+  mode: RecoveryMode,
+  minNextLsn: number,
+): RecoveryPlan {
+  const names = fs.readdir(dir)
+  const remove: string[] = []
+  const removedFiles: string[] = []
+  const ids: number[] = []
+  let maxId = 0
+  for (const name of names) {
+    if (TEMP_PATTERN.test(name)) {
+      remove.push(join(dir, name))
+      removedFiles.push(join(dir, name))
+      maxId = Math.max(maxId, Number(name.slice(0, 20)))
+      continue
+    }
+    const id = parseSegmentFileName(name)
+    if (id > 0) ids.push(id)
+  }
+  ids.sort((a, b) => a - b)
+  const segs = ids.map((id) => scanSegment(fs, join(dir, segmentFileName(id)), id))
+  for (const id of ids) maxId = Math.max(maxId, id)
+
+  // Newest checkpoint, and the highest LSN any header reserved (never handed out again).
+  let checkpointLsn = 0
+  let reserved = 0
+  for (const s of segs) {
+    if (s.header) {
+      checkpointLsn = Math.max(checkpointLsn, s.header.checkpointLsn, s.checkpointLsn)
+      reserved = Math.max(reserved, s.header.baseLsn - 1, s.endLsn - 1)
+    }
+  }
+
+  // Obsolete prefix: everything before a segment whose predecessors are all checkpointed.
+  let first = 0
+  for (let j = segs.length - 1; j >= 1; j--) {
+    const h = (segs[j] as Scanned).header
+    if (h && h.prevEndLsn - 1 <= checkpointLsn) {
+      first = j
+      break
+    }
+  }
+
+  // The first problem among the relevant segments, in log order.
+  let problem: Problem | undefined
+  for (let i = first; i < segs.length && !problem; i++) {
+    const s = segs[i] as Scanned
+    const newest = i === segs.length - 1
+    if (!s.header) {
+      problem = {
+        index: i,
+        offset: 0,
+        reason: 'bad-segment-header',
+        hard: true,
+        detail: s.headerDamage ?? '',
+      }
+      break
+    }
+    if (i === first) {
+      if (s.id > 1 && s.header.prevEndLsn - 1 > checkpointLsn) {
+        problem = {
+          index: i,
+          offset: 0,
+          reason: 'missing-segment',
+          hard: true,
+          detail: `segments before ${s.id} are missing (operations from LSN ${s.header.prevEndLsn - 1} down are not checkpointed)`,
+        }
+        break
+      }
+    } else {
+      const prev = segs[i - 1] as Scanned
+      if (prev.endLsn !== s.header.prevEndLsn) {
+        const gap = s.id !== prev.id + 1
+        problem = {
+          index: i,
+          offset: 0,
+          reason: gap ? 'missing-segment' : 'lsn-out-of-order',
+          hard: true,
+          detail: gap
+            ? `segment(s) between ${prev.id} and ${s.id} are missing`
+            : `segment ${s.id} expects the previous one to end at LSN ${s.header.prevEndLsn}, it ends at ${prev.endLsn}`,
+        }
+        break
+      }
+    }
+    if (s.damage) {
+      problem = {
+        index: i,
+        offset: s.damage.offset,
+        reason: s.damage.reason,
+        hard: s.damage.hard || !newest || s.validAfter,
+        detail: REASON_TEXT[s.damage.reason] + (s.validAfter ? ', followed by intact records' : ''),
+      }
+    }
+  }
+
+  const dropped: RecoveryDrop[] = []
+  let truncate: { path: string; offset: number } | undefined
+  let keepCount = segs.length
+  if (problem) {
+    const s = segs[problem.index] as Scanned
+    const soft = !problem.hard
+    if (mode === 'absolute-consistency' || (mode === 'tolerate-torn-tail' && !soft)) {
+      throw corruption(s.path, problem.offset, problem.reason, problem.detail)
+    }
+    // Tolerated torn tail, or point-in-time: cut at the problem.
+    if (problem.offset >= SEGMENT_HEADER_BYTES && s.header) {
+      truncate = { path: s.path, offset: problem.offset }
+      dropped.push({
+        file: s.path,
+        offset: problem.offset,
+        bytesDropped: s.size - problem.offset,
+        reason: problem.reason,
+      })
+      keepCount = problem.index + 1
+    } else {
+      remove.push(s.path)
+      dropped.push({ file: s.path, offset: 0, bytesDropped: s.size, reason: problem.reason })
+      keepCount = problem.index
+    }
+    for (let i = problem.index + 1; i < segs.length; i++) {
+      const later = segs[i] as Scanned
+      remove.push(later.path)
+      dropped.push({
+        file: later.path,
+        offset: 0,
+        bytesDropped: later.size,
+        reason: 'after-corruption',
+      })
+    }
+  }
+
+  const kept: KeptSegment[] = []
+  const obsolete: KeptSegment[] = []
+  for (let i = 0; i < keepCount; i++) {
+    const s = segs[i] as Scanned
+    const next = segs[i + 1]
+    const h = s.header
+    const seg: KeptSegment = {
+      id: s.id,
+      path: s.path,
+      prevEndLsn: h ? h.prevEndLsn : 0,
+      baseLsn: h ? h.baseLsn : 0,
+      // A damaged obsolete segment ends where its successor says it does.
+      endLsn: i < first ? (next?.header?.prevEndLsn ?? s.endLsn) : s.endLsn,
+      validEnd: s.validEnd,
+      checksum: s.checksum,
+    }
+    if (i < first) obsolete.push(seg)
+    else kept.push(seg)
+  }
+
+  const nextSegmentId = maxId + 1
+  const last = kept[kept.length - 1]
+  // With no segment left, a later open must not take the (new) first segment for one whose
+  // predecessors went missing: it starts right after the checkpoint.
+  const endLsn = last ? last.endLsn : nextSegmentId === 1 ? 1 : checkpointLsn + 1
+  const nextLsn = Math.max(endLsn, minNextLsn, checkpointLsn + 1, reserved + 1)
+  let records = 0
+  let lastLsn = 0
+  for (const seg of kept) {
+    if (seg.endLsn > seg.baseLsn) {
+      lastLsn = seg.endLsn - 1
+      records += Math.max(0, seg.endLsn - Math.max(seg.baseLsn, checkpointLsn + 1))
+    }
+  }
+  for (const seg of obsolete) removedFiles.push(seg.path)
+  return {
+    segments: kept,
+    obsolete,
+    truncate,
+    remove,
+    checkpointLsn,
+    endLsn,
+    nextLsn,
+    nextSegmentId,
+    report: {
+      mode,
+      segments: kept.length,
+      records,
+      checkpointLsn: BigInt(checkpointLsn),
+      lastLsn: BigInt(lastLsn),
+      nextLsn: BigInt(nextLsn),
+      dropped,
+      removedFiles,
+    },
+  }
+}

@@ -1,0 +1,159 @@
+import { join } from 'node:path'
+import type { FileHandle, FileSystem } from './file-system.js'
+import { SEGMENT_HEADER_BYTES, TEMP_SUFFIX } from './format.js'
+import { encodeSegmentHeader, segmentFileName } from './segment.js'
+import type { WalCounters } from './stats.js'
+
+/** One segment of the open log, as the writer tracks it. */
+export interface SegmentEntry {
+  id: number
+  path: string
+  prevEndLsn: number
+  baseLsn: number
+  /** LSN following the last operation written to it (baseLsn while it has none). */
+  endLsn: number
+}
+
+/**
+ * The segment files of an open log: the sealed ones (oldest first) and the active one, which
+ * takes every write. It creates segments crash-safely (temporary file, header, fsync, rename,
+ * directory fsync), seals the active one (fsync first) before starting the next, and deletes
+ * segments a checkpoint covers (then fsyncs the directory). Every call that fails throws; the
+ * group-commit loop turns that into the log's failed state.
+ */
+export class SegmentFiles {
+  readonly segments: SegmentEntry[] = []
+  private handle: FileHandle | undefined
+  /** Bytes in the active segment (the next write goes here). */
+  activeBytes = 0
+  /** True while bytes written to the active segment are not yet covered by a completed fsync. */
+  dirty = false
+  /** True once the active segment holds a frame (rotation never leaves an empty segment). */
+  activeHasFrames = false
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly counters: WalCounters,
+  ) {}
+
+  /** The active segment. */
+  get active(): SegmentEntry {
+    return this.segments[this.segments.length - 1] as SegmentEntry
+  }
+
+  /** Adds recovered (sealed) segments, oldest first, before the first `create`. */
+  adopt(entries: readonly SegmentEntry[]): void {
+    for (const e of entries) this.segments.push({ ...e })
+  }
+
+  /**
+   * Creates segment `id` and makes it the active one: the header goes to `<name>.tmp`, is
+   * fsynced, renamed into place and the directory fsynced, so a segment file with its final
+   * name always has a complete, durable header.
+   */
+  async create(
+    id: number,
+    prevEndLsn: number,
+    baseLsn: number,
+    checkpointLsn: number,
+  ): Promise<void> {
+    const path = join(this.dir, segmentFileName(id))
+    const tmp = path + TEMP_SUFFIX
+    const header = encodeSegmentHeader({ segmentId: id, prevEndLsn, baseLsn, checkpointLsn })
+    const tmpHandle = this.fs.open(tmp, 'w+')
+    try {
+      tmpHandle.write(header, 0, header.length, 0)
+      await this.timedSync(tmpHandle)
+    } finally {
+      tmpHandle.close()
+    }
+    this.fs.rename(tmp, path)
+    await this.fs.syncDir(this.dir)
+    this.counters.dirSyncs++
+    const handle = this.fs.open(path, 'r+')
+    this.handle?.close()
+    this.handle = handle
+    this.segments.push({ id, path, prevEndLsn, baseLsn, endLsn: baseLsn })
+    this.activeBytes = SEGMENT_HEADER_BYTES
+    this.dirty = false
+    this.activeHasFrames = false
+    this.counters.segmentsCreated++
+    this.counters.bytesWritten += header.length
+  }
+
+  /** Seals the active segment (fsync if dirty) and starts segment id + 1 after it. */
+  async rotate(checkpointLsn: number): Promise<void> {
+    await this.sync()
+    const a = this.active
+    await this.create(a.id + 1, a.endLsn, a.endLsn, checkpointLsn)
+  }
+
+  /**
+   * Writes `buf[0, len)` at the end of the active segment. `endLsn` is the LSN following the
+   * last operation in it (unchanged if it holds only checkpoint frames). On failure (EIO,
+   * ENOSPC) it tries to cut the partial write off so the file ends at the last whole frame,
+   * then throws.
+   */
+  write(buf: Uint8Array, len: number, endLsn: number): void {
+    const handle = this.handle as FileHandle
+    const at = this.activeBytes
+    this.dirty = true
+    try {
+      handle.write(buf, 0, len, at)
+    } catch (err) {
+      try {
+        handle.truncate(at)
+      } catch {
+        // Recovery truncates the torn tail on the next open.
+      }
+      throw err
+    }
+    this.activeBytes = at + len
+    this.activeHasFrames = true
+    this.active.endLsn = endLsn
+    this.counters.bytesWritten += len
+  }
+
+  /** fdatasyncs the active segment if it has unsynced bytes. Never retried by callers. */
+  async sync(): Promise<void> {
+    if (!this.dirty) return
+    this.dirty = false
+    await this.timedSync(this.handle as FileHandle)
+  }
+
+  private async timedSync(handle: FileHandle): Promise<void> {
+    const start = performance.now()
+    await handle.sync()
+    this.counters.fsyncs++
+    this.counters.fsyncLatency.record((performance.now() - start) * 1000)
+  }
+
+  /**
+   * Deletes sealed segments whose operations are all at or below `lsn` (oldest first; the active
+   * one is never deleted), then fsyncs the directory. Returns how many were deleted.
+   */
+  async deleteCovered(lsn: number): Promise<number> {
+    let n = 0
+    while (this.segments.length > 1) {
+      const s = this.segments[0] as SegmentEntry
+      if (s.endLsn - 1 > lsn) break
+      this.fs.unlink(s.path)
+      this.segments.shift()
+      this.counters.segmentsDeleted++
+      n++
+    }
+    if (n > 0) {
+      await this.fs.syncDir(this.dir)
+      this.counters.dirSyncs++
+    }
+    return n
+  }
+
+  /** Closes the active file (unsynced bytes stay in the page cache). */
+  close(): void {
+    const handle = this.handle
+    this.handle = undefined
+    handle?.close()
+  }
+}
