@@ -36,6 +36,7 @@ export class LatencyHistogram {
   /** The value at quantile `q` (0..1), as the midpoint of its bucket (0 when empty). */
   percentile(q: number): number {
     if (this.total === 0) return 0
+    if (q >= 1) return this.maxValue
     const rank = Math.max(1, Math.ceil(q * this.total))
     let seen = 0
     for (let i = 0; i < this.counts.length; i++) {

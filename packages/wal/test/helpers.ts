@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Wal, WalOp, WalRecord } from '../src/index.js'
+
+/** A record with its value copied, for comparisons. */
+export interface PlainRecord {
+  lsn: bigint
+  type: 'put' | 'delete'
+  key: number
+  value: number[] | undefined
+}
+
+/** Replays `wal` into plain objects (values copied). */
+export function collect(wal: Wal): PlainRecord[] {
+  const out: PlainRecord[] = []
+  for (const r of wal.replay()) out.push(plain(r))
+  return out
+}
+
+export function plain(r: WalRecord): PlainRecord {
+  return { lsn: r.lsn, type: r.type, key: r.key, value: r.value ? [...r.value] : undefined }
+}
+
+/** The plain record an op appended with `lsn` must replay as. */
+export function expected(op: WalOp, lsn: bigint): PlainRecord {
+  return op.type === 'put'
+    ? { lsn, type: 'put', key: op.key, value: [...op.value] }
+    : { lsn, type: 'delete', key: op.key, value: undefined }
+}
+
+/** A deterministic value for `key` of `length` bytes. */
+export function valueFor(key: number, length = 8): Uint8Array {
+  const v = new Uint8Array(length)
+  let x = (Math.imul(key | 0, 2654435761) ^ 0x5bd1e995) >>> 0
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x ^ (x >>> 13), 1597334677) + i) >>> 0
+    v[i] = x & 255
+  }
+  return v
+}
+
+export function put(key: number, length = 8): WalOp {
+  return { type: 'put', key, value: valueFor(key, length) }
+}
+
+export function del(key: number): WalOp {
+  return { type: 'delete', key }
+}
+
+/** A fresh temporary directory and its cleanup. */
+export function tempDir(prefix = 'alex-wal-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Settles a promise into a tagged result (for asserting rejections without unhandled ones). */
+export async function settle<T>(
+  p: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await p }
+  } catch (error) {
+    return { ok: false, error }
+  }
+}
