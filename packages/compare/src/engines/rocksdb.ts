@@ -17,8 +17,6 @@ import { type LevelRangeOptions, levelRangeOptions, SYNC_SENTINEL_KEY } from './
 interface RocksDb {
   open(options: { createIfMissing: boolean }): Promise<void>
   close(): Promise<void>
-  put(key: Buffer, value: Buffer, options: { sync: boolean }): Promise<void>
-  del(key: Buffer, options: { sync: boolean }): Promise<void>
   batch(): {
     put(key: Buffer, value: Buffer): void
     del(key: Buffer): void
@@ -65,16 +63,22 @@ class RocksStore implements KvStore {
     return values.map((v) => v ?? undefined)
   }
 
+  // The binding's own put/del ignore `sync` (they write a one-entry batch without options),
+  // so every write goes through a chained batch whose write() takes the options.
   async put(key: number, value: Uint8Array): Promise<void> {
     if (this.closed) throwClosed('rocksdb')
     const k = encodeKey(key)
     assertValue(value)
-    await this.db.put(k, asBuffer(value), this.writeOptions)
+    const batch = this.db.batch()
+    batch.put(k, asBuffer(value))
+    await batch.write(this.writeOptions)
   }
 
   async delete(key: number): Promise<void> {
     if (this.closed) throwClosed('rocksdb')
-    await this.db.del(encodeKey(key), this.writeOptions)
+    const batch = this.db.batch()
+    batch.del(encodeKey(key))
+    await batch.write(this.writeOptions)
   }
 
   async batch(ops: readonly BatchOp[]): Promise<void> {
@@ -102,7 +106,10 @@ class RocksStore implements KvStore {
 
   async sync(): Promise<void> {
     if (this.closed) throwClosed('rocksdb')
-    if (!this.durable) await this.db.del(SYNC_SENTINEL_KEY, { sync: true })
+    if (this.durable) return
+    const batch = this.db.batch()
+    batch.del(SYNC_SENTINEL_KEY)
+    await batch.write({ sync: true })
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,132 @@
+/**
+ * The JSON results of a run (format version 1) and their aggregation across repetitions.
+ * The report, the charts and the terminal table are all rendered from this one structure.
+ */
+import type { EngineId } from '@alex/compare'
+import type { Machine } from './machine.js'
+import { median, spread } from './measure.js'
+import type { WorkloadResult } from './protocol.js'
+import type { Durability, WorkloadId } from './workloads.js'
+
+/** Version of the JSON results format. */
+export const RESULTS_FORMAT = 1
+
+/** Median figures of one engine on one workload. */
+export interface Aggregate {
+  readonly engine: EngineId
+  readonly workload: WorkloadId
+  readonly durability: Durability
+  readonly unsupported: boolean
+  readonly ops: number
+  /** Medians across repetitions. */
+  readonly opsPerSec: number
+  readonly nsPerOp: number
+  readonly p50: number
+  readonly p99: number
+  readonly p999: number
+  /** (max - min) / median of ops/s across repetitions. */
+  readonly spread: number
+  /** This engine's ns/op divided by the baseline's (> 1: the baseline is faster); null without one. */
+  readonly vsBaseline: number | null
+  readonly verifiedValues: number
+  readonly reps: readonly WorkloadResult[]
+}
+
+/** A whole run as saved to JSON. */
+export interface BenchResults {
+  readonly format: typeof RESULTS_FORMAT
+  readonly date: string
+  readonly command: string
+  readonly durationSec: number
+  readonly machine: Machine
+  readonly config: {
+    readonly scale: number
+    readonly reps: number
+    readonly valueSize: number
+    readonly distribution: string
+    readonly seed: number
+    readonly durability: string
+    readonly quick: boolean
+    readonly baseline: string
+  }
+  readonly engines: readonly {
+    readonly id: EngineId
+    readonly name: string
+    readonly version: string
+    readonly durable: string
+    readonly fast: string
+  }[]
+  readonly workloads: readonly {
+    readonly id: WorkloadId
+    readonly title: string
+    readonly description: string
+    readonly unit: string
+  }[]
+  /** Median ns of a 256-byte append + fdatasync on the stores' disk, measured before the run. */
+  readonly fsyncNs: number
+  /** Median harness cost per point read (included in every read figure), in ns. */
+  readonly harnessNsPerRead: number
+  /** Values read back and checked after all workloads, summed over children. */
+  readonly finalVerified: number
+  /** True when every read of every child returned what was written. */
+  readonly correct: boolean
+  readonly results: readonly Aggregate[]
+}
+
+/**
+ * Durable figures that are faster than the disk can sync, so the engine cannot have synced
+ * every write: single-writer durable puts whose median latency is under half the probed
+ * fdatasync time (in-memory references excepted).
+ */
+export function suspiciousDurability(results: BenchResults): Aggregate[] {
+  return results.results.filter(
+    (r) =>
+      r.workload === 'durable-put' &&
+      !r.unsupported &&
+      r.engine !== 'map' &&
+      r.engine !== 'btree' &&
+      r.p50 < results.fsyncNs / 2,
+  )
+}
+
+/** Medians per (engine, workload) with the ratio to the baseline engine. */
+export function aggregate(
+  runs: ReadonlyMap<string, WorkloadResult[]>,
+  engines: readonly EngineId[],
+  workloads: readonly WorkloadId[],
+  baseline: string,
+): Aggregate[] {
+  const out: Aggregate[] = []
+  const medianNs = new Map<string, number>()
+  for (const workload of workloads) {
+    for (const engine of engines) {
+      const reps = runs.get(`${engine}/${workload}`) ?? []
+      const first = reps[0]
+      if (first === undefined) continue
+      const unsupported = first.unsupported
+      const ns = median(reps.map((r) => r.nsPerOp))
+      if (!unsupported) medianNs.set(`${engine}/${workload}`, ns)
+      out.push({
+        engine,
+        workload,
+        durability: first.durability,
+        unsupported,
+        ops: first.ops,
+        opsPerSec: median(reps.map((r) => r.opsPerSec)),
+        nsPerOp: ns,
+        p50: median(reps.map((r) => r.latency.p50)),
+        p99: median(reps.map((r) => r.latency.p99)),
+        p999: median(reps.map((r) => r.latency.p999)),
+        spread: spread(reps.map((r) => r.opsPerSec)),
+        vsBaseline: null,
+        verifiedValues: reps.reduce((s, r) => s + r.verifiedValues, 0),
+        reps,
+      })
+    }
+  }
+  return out.map((a) => {
+    const base = medianNs.get(`${baseline}/${a.workload}`)
+    if (base === undefined || a.unsupported || base === 0) return a
+    return { ...a, vsBaseline: a.nsPerOp / base }
+  })
+}
