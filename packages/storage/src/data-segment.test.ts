@@ -93,8 +93,11 @@ describe('DataSegment', () => {
     expect(src.readRecordInto(off, cold, 5)).toBe(size)
     expect(cold.subarray(5)).toEqual(hot)
     const dst = DataSegment.create(fs, dir, 4, 1, 4096)
-    const at = dst.appendCopy(hot, 0, size)
+    const at = dst.appendRecordFrom(src, off, size) // src is cold: read from its file
     expect(dst.bytes!.subarray(at, at + size)).toEqual(hot)
+    src.load()
+    const again = dst.appendRecordFrom(src, off, size) // now from its image
+    expect(dst.bytes!.subarray(again, again + size)).toEqual(hot)
     src.close()
     dst.close()
   })

@@ -54,6 +54,8 @@ export class DataSegment {
   readonly memoryOnly: boolean
   /** Bytes read from disk piecemeal since the last load (drives cache admission). */
   missBytes = 0
+  /** A whole-segment load found damage: serve it record by record from now on. */
+  loadFailed = false
   private handle: FileHandle | undefined
 
   private constructor(
@@ -155,12 +157,16 @@ export class DataSegment {
   }
 
   /**
-   * Appends an exact copy of a valid record (compaction). `source` holds the record at
-   * `offset`; returns the new offset.
+   * Appends an exact copy of `source`'s record at `offset` (`size` bytes; compaction), read from
+   * its image or, when it is not resident, from its file (validated). Returns the new offset.
    */
-  appendCopy(source: Uint8Array, offset: number, size: number): number {
+  appendRecordFrom(source: DataSegment, offset: number, size: number): number {
     const at = this.length
-    this.bytes!.set(source.subarray(offset, offset + size), at)
+    if (source.bytes !== undefined) {
+      this.bytes!.set(source.bytes.subarray(offset, offset + size), at)
+    } else if (source.readRecordInto(offset, this.bytes!, at) !== size) {
+      throw corruption(source.path, offset, 'record changed size')
+    }
     this.length = at + size
     return at
   }
@@ -200,6 +206,15 @@ export class DataSegment {
       if (size < 0) throw corruption(this.path, offset, describeRecordStatus(size))
       offset += size
     }
+    this.setImage(bytes)
+    this.missBytes = 0
+  }
+
+  /**
+   * Takes `bytes` (the trusted part of the file, already validated, at byte offset 0 of its
+   * buffer) as the resident image.
+   */
+  adoptImage(bytes: Uint8Array): void {
     this.setImage(bytes)
     this.missBytes = 0
   }

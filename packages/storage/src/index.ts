@@ -1,1 +1,8 @@
-export {}
+export type { BatchOperation } from './alex-storage.js'
+export { AlexStorage } from './alex-storage.js'
+export type { ErrorCodeValue } from './errors.js'
+export { AlexStorageError, ErrorCode } from './errors.js'
+export type { AlexStorageOptions } from './options.js'
+export type { RangeOptions } from './range.js'
+export type { StorageRecoveryReport } from './recovery.js'
+export type { StorageStats } from './stats.js'

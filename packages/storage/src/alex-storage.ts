@@ -1,0 +1,785 @@
+import { join, resolve } from 'node:path'
+import type { AlexIndex } from '@alex/index'
+import { type FileSystem, nodeFileSystem, type Wal, type WalOp } from '@alex/wal'
+import type { DataSegment } from './data-segment.js'
+import { AlexStorageError, ErrorCode, storeFailed } from './errors.js'
+import { classifyNames, snapshotName } from './file-names.js'
+import {
+  LOCATION_SLOT_FACTOR,
+  RECORD_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+  TYPE_PUT,
+  TYPE_TOMBSTONE,
+} from './format.js'
+import { offsetOf, packLocation, slotOf } from './location.js'
+import { StoreLock } from './lock-file.js'
+import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { PendingWrites } from './pending-writes.js'
+import { checkRange, type RangeOptions } from './range.js'
+import { noStore, recover, type StorageRecoveryReport } from './recovery.js'
+import type { SegmentSet } from './segment-set.js'
+import { buildSnapshot, sealSnapshot, writeSnapshot } from './snapshot.js'
+import type { StorageStats } from './stats.js'
+import { toStorageError } from './wal-errors.js'
+
+/** One operation of `batch()`. */
+export type BatchOperation =
+  | { type: 'put'; key: number; value: Uint8Array }
+  | { type: 'delete'; key: number }
+
+const OPEN = 0
+const CLOSING = 1
+const CLOSED = 2
+
+/** Entries fetched from the index per step of an iteration or a compaction. */
+const ITERATION_CHUNK = 256
+const COMPACTION_CHUNK = 2048
+
+const noop = () => {}
+
+/**
+ * AlexStorage: a durable, embedded key-value store for number keys and byte values. The index is
+ * ALEX (@alex/index) mapping each key to the location of its newest record in append-only data
+ * segments; every write goes first to the write-ahead log (@alex/wal, group commit), then to the
+ * active data segment, and becomes visible once the log has made it durable. Checkpoints persist
+ * the index as a snapshot so that opening does not rescan the data; compaction reclaims the space
+ * of overwritten and deleted records. See docs/architecture.md for how the pieces compose and why
+ * each step is crash-safe, and docs/storage-format.md for the bytes.
+ *
+ * `get` is synchronous and zero-copy: it returns a view of the cached segment image. Never
+ * mutate a returned view (it would change what every later `get` of the key returns until the
+ * store is reopened); copy it (`value.slice()`) if you need a private, mutable array. A view
+ * stays valid and unchanged for as long as you hold it: the store never reuses or rewrites bytes
+ * it has handed out, even after the key is overwritten, the segment is evicted from the cache or
+ * deleted by a compaction (the view keeps the old memory alive).
+ */
+export class AlexStorage {
+  /** The store's directory (absolute). */
+  readonly dir: string
+  /** What `open` found and repaired. */
+  readonly recovery: StorageRecoveryReport
+  private readonly options: ResolvedOptions
+  private readonly fs: FileSystem
+  private readonly wal: Wal
+  private readonly index: AlexIndex
+  private readonly segments: SegmentSet
+  private readonly bufs: (Uint8Array | undefined)[]
+  private readonly lock: StoreLock | undefined
+  private state = OPEN
+  private failure: AlexStorageError | undefined
+  private closing: Promise<void> | undefined
+  private readonly pending = new PendingWrites()
+  /** Promise of the newest write: settles after every earlier write settled. */
+  private lastWrite: Promise<void> = Promise.resolve()
+  private appliedLsn: number
+  private snapshotSeq: number
+  private snapshotLsn: number
+  private checkpointCount: number
+  private compactionCount: number
+  private opsSinceCheckpoint = 0
+  private bytesSinceCheckpoint = 0
+  /** Checkpoints and compactions run one at a time, in this chain. */
+  private maintenance: Promise<void> = Promise.resolve()
+  private autoScheduled = false
+  private ownFsyncs = 0
+  private readonly onDurable: (lsn: bigint) => void
+  private readonly onLogFailure: (err: unknown) => never
+
+  private constructor(
+    dir: string,
+    options: ResolvedOptions,
+    fs: FileSystem,
+    lock: StoreLock | undefined,
+    state: Awaited<ReturnType<typeof recover>>,
+  ) {
+    this.dir = dir
+    this.options = options
+    this.fs = fs
+    this.lock = lock
+    this.wal = state.wal
+    this.index = state.index
+    this.segments = state.segments
+    this.bufs = state.segments.bufs
+    this.recovery = state.report
+    this.appliedLsn = state.appliedLsn
+    this.snapshotSeq = state.snapshotSeq
+    this.snapshotLsn = state.snapshotLsn
+    this.checkpointCount = state.checkpoints
+    this.compactionCount = state.compactions
+    this.onDurable = (lsn: bigint) => {
+      if (this.failure !== undefined) throw this.failure
+      this.apply(Number(lsn))
+    }
+    this.onLogFailure = (err: unknown) => {
+      const e = toStorageError(err)
+      if (e.code === ErrorCode.STORE_FAILED) this.fail(e.cause ?? e)
+      throw this.failure ?? e
+    }
+  }
+
+  /**
+   * Opens the store in `dir`, creating the directory if it is missing (unless `readOnly`).
+   * Recovers from whatever a crash left (docs/storage-format.md, section 7). Rejects with
+   * `ERR_LOCKED` if another writer has it open, `ERR_CORRUPTION` (file, offset) if a file is
+   * damaged beyond what the recovery mode repairs, `ERR_INVALID_ARGUMENT` for bad options.
+   */
+  static async open(dir: string, options?: AlexStorageOptions): Promise<AlexStorage> {
+    const resolved = resolveOptions(options)
+    if (typeof dir !== 'string' || dir === '') {
+      throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'dir must be a non-empty string')
+    }
+    const fs = resolved.fs ?? nodeFileSystem
+    const abs = resolve(dir)
+    if (resolved.readOnly) {
+      if (!fs.exists(abs)) throw noStore(abs)
+    } else {
+      fs.mkdir(abs)
+    }
+    const lock = resolved.readOnly ? undefined : StoreLock.acquire(fs, abs)
+    let state: Awaited<ReturnType<typeof recover>>
+    try {
+      state = await recover(abs, resolved, fs, lock)
+    } catch (err) {
+      lock?.release()
+      throw err
+    }
+    const db = new AlexStorage(abs, resolved, fs, lock, state)
+    if (state.needsCheckpoint && !resolved.readOnly) {
+      try {
+        await db.checkpoint()
+      } catch (err) {
+        await db.close().catch(noop)
+        throw err
+      }
+    }
+    return db
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * The value of `key`, or `undefined`. Synchronous; a view of the cached bytes (see the class
+   * comment: do not mutate it). A value whose segment is not cached is read from its file.
+   * Throws `ERR_INVALID_KEY`, `ERR_CLOSED`, or `ERR_CORRUPTION` if the record is damaged.
+   */
+  get(key: number): Uint8Array | undefined {
+    if (this.state !== OPEN) throw this.closedError()
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    const location = this.index.get(key)
+    if (location === undefined) return undefined
+    const offset = location >>> 0
+    const slot = (location - offset) / LOCATION_SLOT_FACTOR
+    const bytes = this.bufs[slot]
+    if (bytes !== undefined) {
+      this.segments.cache.ref[slot] = 1
+      const o = offset + 4
+      const length =
+        (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0
+      return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
+    }
+    return this.segments.readMiss(location)
+  }
+
+  /** True if `key` has a value. Synchronous. */
+  has(key: number): boolean {
+    if (this.state !== OPEN) throw this.closedError()
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    return this.index.has(key)
+  }
+
+  /**
+   * `[key, value]` pairs in key order (descending with `reverse`), within `range`. Values are
+   * views as with `get`. The iteration is live: it walks the index a chunk at a time, so writes
+   * made while it runs are seen if they land ahead of its position and not if behind; it never
+   * repeats or skips a key that stays unchanged.
+   */
+  entries(range?: RangeOptions): IterableIterator<[number, Uint8Array]> {
+    if (this.state !== OPEN) throw this.closedError()
+    return this.iterate(checkRange(range), 0) as IterableIterator<[number, Uint8Array]>
+  }
+
+  /** Keys in order within `range` (see `entries`). */
+  keys(range?: RangeOptions): IterableIterator<number> {
+    if (this.state !== OPEN) throw this.closedError()
+    return this.iterate(checkRange(range), 1) as IterableIterator<number>
+  }
+
+  /** Values in key order within `range` (see `entries`). */
+  values(range?: RangeOptions): IterableIterator<Uint8Array> {
+    if (this.state !== OPEN) throw this.closedError()
+    return this.iterate(checkRange(range), 2) as IterableIterator<Uint8Array>
+  }
+
+  private *iterate(range: RangeOptions, mode: 0 | 1 | 2): Generator<unknown> {
+    let remaining = range.limit ?? Number.POSITIVE_INFINITY
+    let cursor: number | undefined
+    const keys: number[] = []
+    const values: Uint8Array[] = []
+    while (remaining > 0) {
+      if (this.state !== OPEN) throw this.closedError()
+      const step: RangeOptions = { ...range, limit: Math.min(ITERATION_CHUNK, remaining) }
+      if (cursor !== undefined) {
+        if (range.reverse) {
+          delete step.lte
+          step.lt = cursor
+        } else {
+          delete step.gte
+          step.gt = cursor
+        }
+      }
+      keys.length = 0
+      values.length = 0
+      for (const [key, location] of this.index.entries(step)) {
+        keys.push(key)
+        if (mode !== 1) values.push(this.valueAt(location))
+      }
+      for (let i = 0; i < keys.length; i++) {
+        if (mode === 0) yield [keys[i]!, values[i]!]
+        else if (mode === 1) yield keys[i]!
+        else yield values[i]!
+      }
+      if (keys.length < step.limit!) return
+      remaining -= keys.length
+      cursor = keys[keys.length - 1]!
+    }
+  }
+
+  private valueAt(location: number): Uint8Array {
+    const offset = offsetOf(location)
+    const bytes = this.bufs[slotOf(location)]
+    if (bytes !== undefined) {
+      const o = offset + 4
+      const length =
+        (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0
+      return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
+    }
+    return this.segments.readMiss(location)
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Sets `key` to `value`. Resolves once durable per the `sync` option; the new value is visible
+   * to `get` from then on (not before). `value` is copied at the call: the caller may reuse it.
+   * Rejects with `ERR_INVALID_KEY`, `ERR_INVALID_VALUE`, `ERR_VALUE_TOO_LARGE`, `ERR_CLOSED`,
+   * `ERR_READ_ONLY` or `ERR_STORE_FAILED`, and then nothing was written.
+   */
+  put(key: number, value: Uint8Array): Promise<void> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) return Promise.reject(refused)
+    if (typeof key !== 'number' || key - key !== 0) return Promise.reject(invalidKey(key))
+    if (!(value instanceof Uint8Array)) return Promise.reject(invalidValue(value))
+    if (value.length > this.options.maxValueBytes) return Promise.reject(this.tooLarge(value))
+    key += 0 // -0 and 0 are the same key
+    return this.log(TYPE_PUT, key, value, { type: 'put', key, value })
+  }
+
+  /** Deletes `key` (a tombstone is logged even if it is absent). Same contract as `put`. */
+  delete(key: number): Promise<void> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) return Promise.reject(refused)
+    if (typeof key !== 'number' || key - key !== 0) return Promise.reject(invalidKey(key))
+    key += 0
+    return this.log(TYPE_TOMBSTONE, key, undefined, { type: 'delete', key })
+  }
+
+  /**
+   * Applies `operations` atomically: after a crash either all of them are there or none, and
+   * readers never see some without the others. Every operation is validated before anything is
+   * written. An empty batch resolves at once.
+   */
+  batch(operations: readonly BatchOperation[]): Promise<void> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) return Promise.reject(refused)
+    if (!Array.isArray(operations)) {
+      return Promise.reject(
+        new AlexStorageError(ErrorCode.INVALID_VALUE, 'batch takes an array of operations'),
+      )
+    }
+    const n = operations.length
+    if (n === 0) return Promise.resolve()
+    const ops: WalOp[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const op = operations[i] as BatchOperation | undefined
+      if (op === null || typeof op !== 'object') {
+        return Promise.reject(badOperation(i, 'is not an object'))
+      }
+      const key = op.key
+      if (typeof key !== 'number' || key - key !== 0) return Promise.reject(invalidKey(key, i))
+      if (op.type === 'put') {
+        const value = op.value
+        if (!(value instanceof Uint8Array)) return Promise.reject(invalidValue(value, i))
+        if (value.length > this.options.maxValueBytes) return Promise.reject(this.tooLarge(value))
+        ops[i] = { type: 'put', key: key + 0, value }
+      } else if (op.type === 'delete') {
+        ops[i] = { type: 'delete', key: key + 0 }
+      } else {
+        return Promise.reject(badOperation(i, "has a type other than 'put' or 'delete'"))
+      }
+    }
+    const wal = this.wal
+    const before = wal.lastAppendedLsn
+    let logged: Promise<bigint>
+    try {
+      logged = wal.appendBatch(ops)
+    } catch (err) {
+      return Promise.reject(toStorageError(err))
+    }
+    const last = wal.lastAppendedLsn
+    if (last === before) return logged.then(unexpectedAck, (err) => this.onLogFailure(err))
+    const first = Number(last) - n + 1
+    try {
+      for (let i = 0; i < n; i++) {
+        const op = ops[i]!
+        const value = op.type === 'put' ? op.value : undefined
+        const type = op.type === 'put' ? TYPE_PUT : TYPE_TOMBSTONE
+        const location = this.segments.append(type, first + i, op.key, value)
+        const size = RECORD_HEADER_SIZE + (value === undefined ? 0 : value.length)
+        this.pending.push(op.key, location, first + i, type, size)
+      }
+    } catch (err) {
+      return this.failAfterLogged(logged, err)
+    }
+    return this.track(logged)
+  }
+
+  /** Logs one operation, appends its record, queues it until durable. */
+  private log(type: number, key: number, value: Uint8Array | undefined, op: WalOp): Promise<void> {
+    const wal = this.wal
+    const before = wal.lastAppendedLsn
+    let logged: Promise<bigint>
+    try {
+      logged = wal.append(op)
+    } catch (err) {
+      return Promise.reject(toStorageError(err))
+    }
+    const lsnBig = wal.lastAppendedLsn
+    // The log refused it (it validates too, and rejects once failed): nothing was logged.
+    if (lsnBig === before) return logged.then(unexpectedAck, (err) => this.onLogFailure(err))
+    const lsn = Number(lsnBig)
+    try {
+      const location = this.segments.append(type, lsn, key, value)
+      this.pending.push(
+        key,
+        location,
+        lsn,
+        type,
+        RECORD_HEADER_SIZE + (value === undefined ? 0 : value.length),
+      )
+    } catch (err) {
+      return this.failAfterLogged(logged, err)
+    }
+    return this.track(logged)
+  }
+
+  private track(logged: Promise<bigint>): Promise<void> {
+    const result = logged.then(this.onDurable, this.onLogFailure)
+    this.lastWrite = result
+    return result
+  }
+
+  /** The log took an operation but its data record could not be appended: the store fails. */
+  private failAfterLogged(logged: Promise<bigint>, err: unknown): Promise<void> {
+    logged.catch(noop)
+    this.fail(err)
+    return Promise.reject(this.failure)
+  }
+
+  /**
+   * Applies every pending write with LSN <= `upTo` (the log made them durable) to the index, in
+   * LSN order. The index and accounting work is in memory only, so a batch is applied entirely
+   * or not at all; file writes that became due happen after.
+   */
+  private apply(upTo: number): void {
+    const q = this.pending
+    const index = this.index
+    const segments = this.segments
+    let ioError: unknown
+    for (let i = q.peek(upTo); i >= 0; i = q.peek(upTo)) {
+      const key = q.keys[i]!
+      const location = q.locations[i]!
+      const size = q.sizes[i]!
+      const type = q.types[i]!
+      this.appliedLsn = q.lsns[i]!
+      q.shift()
+      segments.applied(location, size)
+      const old = index.get(key)
+      if (old !== undefined) {
+        try {
+          segments.kill(old)
+        } catch (err) {
+          ioError ??= err
+        }
+      }
+      if (type === TYPE_PUT) {
+        index.set(key, location)
+        segments.addLive(location, size)
+      } else if (old !== undefined) {
+        index.delete(key)
+      }
+      this.opsSinceCheckpoint++
+      this.bytesSinceCheckpoint += size
+    }
+    try {
+      if (ioError !== undefined) throw ioError
+      segments.flushDue()
+    } catch (err) {
+      this.fail(err)
+      throw this.failure
+    }
+    if (!this.autoScheduled) this.maybeScheduleMaintenance()
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /**
+   * Persists the index as a snapshot so the next open starts from it, and lets the log drop
+   * everything before it (docs/storage-format.md, section 8). Covers every write issued before
+   * the call. Runs by itself per the checkpoint options; runs at `close()`.
+   */
+  async checkpoint(): Promise<void> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) throw refused
+    await this.exclusive(() => this.runCheckpoint([], false))
+  }
+
+  /**
+   * Rewrites the live records into new segments and deletes the old ones, reclaiming the space
+   * of overwritten and deleted records (docs/storage-format.md, section 9). Reads and writes go
+   * on meanwhile: it works a chunk at a time and yields to the event loop between chunks.
+   * Resolves once the old segments are deleted.
+   */
+  async compact(): Promise<void> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) throw refused
+    await this.exclusive(() => this.runCompaction())
+  }
+
+  private exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.maintenance.then(task)
+    this.maintenance = run.then(noop, noop)
+    return run
+  }
+
+  private maybeScheduleMaintenance(): void {
+    if (this.state !== OPEN || this.failure !== undefined || this.options.readOnly) return
+    if (!this.needsCheckpoint() && !this.needsCompaction()) return
+    this.autoScheduled = true
+    this.exclusive(async () => {
+      if (this.state !== OPEN || this.failure !== undefined) return
+      if (this.needsCompaction()) await this.runCompaction()
+      else if (this.needsCheckpoint()) await this.runCheckpoint([], false)
+    })
+      .catch(noop) // a failure is recorded in this.failure and reported by later calls
+      .finally(() => {
+        this.autoScheduled = false
+        // Writes applied while it ran may have crossed a threshold again.
+        this.maybeScheduleMaintenance()
+      })
+  }
+
+  private needsCheckpoint(): boolean {
+    return (
+      this.opsSinceCheckpoint >= this.options.checkpointRecords ||
+      this.bytesSinceCheckpoint >= this.options.checkpointBytes
+    )
+  }
+
+  private needsCompaction(): boolean {
+    if (!this.options.autoCompaction) return false
+    const dead = this.segments.dataBytes - this.segments.liveBytes
+    return (
+      dead >= this.options.compactionMinBytes &&
+      dead > 0 &&
+      dead >= this.options.compactionThreshold * this.segments.dataBytes
+    )
+  }
+
+  /**
+   * Waits until every write issued so far has been applied (or failed). Writes issued meanwhile
+   * are waited for too only with `all` (used by `close`, when no new writes can come).
+   */
+  private async settleWrites(all = false): Promise<void> {
+    for (;;) {
+      const last = this.lastWrite
+      await last.catch(noop)
+      if (!all || last === this.lastWrite) return
+    }
+  }
+
+  private async runCheckpoint(retire: DataSegment[], compaction: boolean): Promise<void> {
+    await this.settleWrites()
+    if (this.failure !== undefined) throw this.failure
+    const segments = this.segments
+    // 1. Capture (synchronous): the applied state at LSN L.
+    const lsn = this.appliedLsn
+    // Sealed segments without a record hold nothing: retire them too.
+    for (const s of segments.list()) {
+      if (s !== segments.active && s.length === SEGMENT_HEADER_SIZE && !retire.includes(s)) {
+        retire = [...retire, s]
+      }
+    }
+    const live = segments.list().filter((s) => !retire.includes(s))
+    for (const r of retire) {
+      if (r.liveBytes !== 0) throw new Error(`bug: retiring segment ${r.id} still has live records`)
+    }
+    const n = this.index.size
+    const seq = this.snapshotSeq + 1
+    const builder = buildSnapshot(
+      {
+        seq,
+        lsn,
+        nextSegmentId: segments.nextId,
+        checkpoints: this.checkpointCount + 1,
+        compactions: this.compactionCount + (compaction ? 1 : 0),
+        segments: live.map((s) => ({
+          slot: s.slot,
+          id: s.id,
+          length: s.flushLimit,
+          liveBytes: s.liveBytes,
+        })),
+      },
+      n,
+    )
+    let i = 0
+    const keys = builder.keys
+    const locations = builder.locations
+    this.index.forEach((location, key) => {
+      keys[i] = key
+      locations[i] = location
+      i++
+    })
+    if (i !== n) throw new Error(`bug: index size ${n} but iteration gave ${i} keys`)
+    sealSnapshot(builder.bytes)
+    const ops = this.opsSinceCheckpoint
+    const bytes = this.bytesSinceCheckpoint
+    try {
+      // 2. Every byte the snapshot trusts is durable, and so is every segment's directory entry.
+      segments.flushAll()
+      const synced = await Promise.all(live.map((s) => s.sync()))
+      for (const did of synced) if (did) this.ownFsyncs++
+      if (segments.dirDirty) {
+        segments.dirDirty = false
+        await this.fs.syncDir(this.dir)
+        this.ownFsyncs++
+      }
+      // 3. The snapshot: temp, fsync, rename, fsync the directory.
+      this.ownFsyncs += await writeSnapshot(this.fs, this.dir, seq, builder.bytes)
+      this.snapshotSeq = seq
+      this.snapshotLsn = lsn
+      // 4. The log may drop what the snapshot covers.
+      const target = Math.min(lsn, Number(this.wal.lastAppendedLsn))
+      if (target > Number(this.wal.checkpointLsn)) await this.wal.checkpoint(BigInt(target))
+      // 5. Only now delete what the snapshot replaced: older snapshots, then retired segments.
+      const older = classifyNames(this.fs.readdir(this.dir)).snapshots.filter((s) => s < seq)
+      for (const s of older) this.fs.unlink(join(this.dir, snapshotName(s)))
+      if (older.length > 0) {
+        await this.fs.syncDir(this.dir)
+        this.ownFsyncs++
+      }
+      if (retire.length > 0) {
+        for (const r of retire) segments.remove(r)
+        await this.fs.syncDir(this.dir)
+        this.ownFsyncs++
+      }
+    } catch (err) {
+      this.fail(err)
+      throw this.failure
+    }
+    this.checkpointCount++
+    if (compaction) this.compactionCount++
+    this.opsSinceCheckpoint -= ops
+    this.bytesSinceCheckpoint -= bytes
+  }
+
+  private async runCompaction(): Promise<void> {
+    await this.settleWrites()
+    if (this.failure !== undefined) throw this.failure
+    const segments = this.segments
+    // 1. Seal the active segment; everything before the seal is the input.
+    segments.sealActive()
+    const inputs = segments.list()
+    if (inputs.length === 0) return
+    await this.settleWrites() // writes appended to the inputs before the seal are applied
+    if (this.failure !== undefined) throw this.failure
+    const isInput = new Uint8Array(segments.slots.length)
+    for (const s of inputs) isInput[s.slot] = 1
+    // 2. Copy live records, a chunk at a time, pointing each key at its copy.
+    const keys = new Float64Array(COMPACTION_CHUNK)
+    const locations = new Float64Array(COMPACTION_CHUNK)
+    let out: DataSegment | undefined
+    let cursor: number | undefined
+    try {
+      for (;;) {
+        if (this.state !== OPEN || this.failure !== undefined) return // closing: stop early
+        let n = 0
+        const step =
+          cursor === undefined
+            ? { limit: COMPACTION_CHUNK }
+            : { gt: cursor, limit: COMPACTION_CHUNK }
+        for (const [key, location] of this.index.entries(step)) {
+          keys[n] = key
+          locations[n] = location
+          n++
+        }
+        for (let i = 0; i < n; i++) {
+          const location = locations[i]!
+          const slot = slotOf(location)
+          if (isInput[slot] !== 1) continue
+          const source = segments.slots[slot]!
+          const offset = offsetOf(location)
+          const size = source.recordSizeAt(offset)
+          if (out === undefined || !out.hasRoom(size - RECORD_HEADER_SIZE)) {
+            if (out !== undefined) segments.seal(out)
+            out = segments.create(Math.max(this.options.segmentBytes, SEGMENT_HEADER_SIZE + size))
+          }
+          const at = out.appendRecordFrom(source, offset, size)
+          out.flushLimit = out.length
+          this.index.set(keys[i]!, packLocation(out.slot, at))
+          segments.moveLive(source, out, size)
+        }
+        if (n < COMPACTION_CHUNK) break
+        cursor = keys[n - 1]!
+        await new Promise<void>((r) => setImmediate(r))
+      }
+    } finally {
+      if (out !== undefined) segments.seal(out)
+    }
+    // 3. A checkpoint naming the copies instead of the inputs; then the inputs go.
+    await this.runCheckpoint(inputs, true)
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Closes the store: refuses new calls (`ERR_CLOSED`), lets every pending write settle, stops a
+   * running compaction at its next step, checkpoints (so the next open is fast), closes the log
+   * and the files and releases the lock. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing
+    this.state = CLOSING
+    this.closing = (async () => {
+      let error: unknown
+      await this.settleWrites(true)
+      await this.maintenance
+      this.segments.sealActive()
+      if (
+        !this.options.readOnly &&
+        this.failure === undefined &&
+        (this.appliedLsn > this.snapshotLsn || this.segments.dirDirty)
+      ) {
+        await this.runCheckpoint([], false).catch((err) => {
+          error = err
+        })
+      }
+      await this.wal.close().catch((err) => {
+        error ??= toStorageError(err)
+      })
+      this.segments.closeAll()
+      this.lock?.release()
+      this.state = CLOSED
+      if (error !== undefined) throw error
+    })()
+    return this.closing
+  }
+
+  /** Counters and sizes (see `StorageStats`). */
+  stats(): StorageStats {
+    if (this.state === CLOSED) throw this.closedError()
+    const walStats = this.wal.stats()
+    const s = this.segments
+    return {
+      keys: this.index.size,
+      liveBytes: s.liveBytes,
+      deadBytes: s.dataBytes - s.liveBytes,
+      segments: s.list().length,
+      walBytes: walStats.bytesWritten,
+      checkpoints: this.checkpointCount,
+      compactions: this.compactionCount,
+      fsyncs: this.ownFsyncs + walStats.fsyncs + walStats.dirSyncs,
+      lsn: this.appliedLsn,
+      checkpointLsn: this.snapshotLsn,
+      cache: {
+        budgetBytes: s.cache.budget,
+        residentBytes: s.cache.residentBytes,
+        residentSegments: s.cache.residentSegments,
+        diskReads: s.diskReads,
+        evictions: s.cache.evictions,
+      },
+      index: this.index.stats(),
+      wal: walStats,
+    }
+  }
+
+  /** Number of live keys. */
+  get size(): number {
+    return this.index.size
+  }
+
+  /** True once the store failed (a write or fsync error) and refuses writes. */
+  get failed(): boolean {
+    return this.failure !== undefined
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  private fail(cause: unknown): void {
+    if (this.failure !== undefined) return
+    this.failure =
+      cause instanceof AlexStorageError && cause.code === ErrorCode.STORE_FAILED
+        ? cause
+        : storeFailed(cause)
+    this.pending.clear()
+  }
+
+  private writeRefusal(): AlexStorageError | undefined {
+    if (this.state !== OPEN) return this.closedError()
+    if (this.options.readOnly) {
+      return new AlexStorageError(ErrorCode.READ_ONLY, 'the store was opened read-only')
+    }
+    return this.failure
+  }
+
+  private closedError(): AlexStorageError {
+    return new AlexStorageError(ErrorCode.CLOSED, 'the store is closed')
+  }
+
+  private tooLarge(value: Uint8Array): AlexStorageError {
+    return new AlexStorageError(
+      ErrorCode.VALUE_TOO_LARGE,
+      `value of ${value.length} bytes is over maxValueBytes (${this.options.maxValueBytes})`,
+    )
+  }
+}
+
+function unexpectedAck(): never {
+  throw storeFailed(new Error('the log acknowledged an operation it did not number'))
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'string') return JSON.stringify(value)
+  return value === null ? 'null' : typeof value
+}
+
+function invalidKey(key: unknown, at?: number): AlexStorageError {
+  const where = at === undefined ? '' : ` (batch operation ${at})`
+  return new AlexStorageError(
+    ErrorCode.INVALID_KEY,
+    `key must be a finite number, got ${describe(key)}${where}`,
+  )
+}
+
+function invalidValue(value: unknown, at?: number): AlexStorageError {
+  const where = at === undefined ? '' : ` (batch operation ${at})`
+  return new AlexStorageError(
+    ErrorCode.INVALID_VALUE,
+    `value must be a Uint8Array, got ${describe(value)}${where}`,
+  )
+}
+
+function badOperation(at: number, what: string): AlexStorageError {
+  return new AlexStorageError(ErrorCode.INVALID_VALUE, `batch operation ${at} ${what}`)
+}

@@ -1,0 +1,277 @@
+import { join } from 'node:path'
+import type { FileSystem } from '@alex/wal'
+import { readValueLength } from './data-record.js'
+import { DataSegment } from './data-segment.js'
+import { AlexStorageError, ErrorCode } from './errors.js'
+import { segmentName } from './file-names.js'
+import { MAX_SLOTS, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
+import { offsetOf, packLocation, slotOf } from './location.js'
+import { SegmentCache } from './value-cache.js'
+
+/** Unflushed durable bytes of the active segment that trigger a write to its file. */
+const FLUSH_BYTES = 1024 * 1024
+
+/**
+ * The store's data segments: the slot table record locations refer to, the active segment
+ * appends go to (and its rotation), the value cache, and the live/dead byte accounting.
+ *
+ * `bufs[slot]` is the image of a resident segment: `get` reads it directly. Every image is an
+ * `ArrayBuffer`-backed array at byte offset 0, so a value view is `new Uint8Array(buf.buffer,
+ * offset, length)`.
+ */
+export class SegmentSet {
+  /** Segment by slot (`undefined`: free slot). */
+  readonly slots: (DataSegment | undefined)[] = []
+  /** Resident image by slot, the read fast path (`undefined`: not resident). */
+  readonly bufs: (Uint8Array | undefined)[] = []
+  /** Segment-granular cache of images. */
+  readonly cache: SegmentCache
+  /** The segment appends go to; created by the first append after open or a seal. */
+  active: DataSegment | undefined
+  /** Id the next new segment gets. */
+  nextId: number
+  /** A segment file was created since the last directory fsync. */
+  dirDirty = false
+  /** Bytes of all records in all segments (headers excluded). */
+  dataBytes = 0
+  /** Bytes of the records some key points to. */
+  liveBytes = 0
+  /** Disk reads of single values (cache misses served piecemeal). */
+  diskReads = 0
+  private readonly fs: FileSystem
+  private readonly dir: string
+  private readonly segmentBytes: number
+  private readonly memoryOnly: boolean
+  private readonly freeSlots: number[] = []
+  /** Sealed segments with records not yet written (their last writes are still pending). */
+  private readonly unflushedSealed: DataSegment[] = []
+
+  constructor(
+    fs: FileSystem,
+    dir: string,
+    options: { cacheBytes: number; segmentBytes: number; memoryOnly: boolean; nextId: number },
+  ) {
+    this.fs = fs
+    this.dir = dir
+    this.segmentBytes = options.segmentBytes
+    this.memoryOnly = options.memoryOnly
+    this.nextId = options.nextId
+    this.cache = new SegmentCache(options.cacheBytes, (segment) => {
+      this.bufs[segment.slot] = undefined
+    })
+  }
+
+  /** Takes a free slot (the lowest freed one, else a new one). */
+  allocateSlot(): number {
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length
+    if (slot >= MAX_SLOTS) {
+      throw new AlexStorageError(ErrorCode.STORE_FAILED, 'too many data segments (slots)')
+    }
+    while (this.slots.length <= slot) {
+      this.slots.push(undefined)
+      this.bufs.push(undefined)
+    }
+    this.cache.ensureSlot(slot)
+    return slot
+  }
+
+  /** Registers an existing segment at the slot it was opened with (recovery). */
+  adopt(segment: DataSegment): void {
+    while (this.slots.length <= segment.slot) {
+      this.slots.push(undefined)
+      this.bufs.push(undefined)
+    }
+    if (this.slots[segment.slot] !== undefined) throw new Error(`slot ${segment.slot} in use`)
+    this.slots[segment.slot] = segment
+    this.cache.ensureSlot(segment.slot)
+    this.dataBytes += segment.length - SEGMENT_HEADER_SIZE
+    this.liveBytes += segment.liveBytes
+    if (segment.bytes !== undefined) {
+      this.cache.admit(segment)
+      this.bufs[segment.slot] = segment.bytes
+    }
+  }
+
+  /** Makes free slots of the unused slot numbers below the highest used one (after recovery). */
+  collectFreeSlots(): void {
+    this.freeSlots.length = 0
+    for (let s = this.slots.length - 1; s >= 0; s--) {
+      if (this.slots[s] === undefined) this.freeSlots.push(s)
+    }
+  }
+
+  /**
+   * Seals the active segment (if any) and starts a new one big enough for a value of
+   * `valueLength` bytes. Returns the new active segment.
+   */
+  startActive(valueLength = 0): DataSegment {
+    this.sealActive()
+    this.active = this.create(
+      Math.max(this.segmentBytes, SEGMENT_HEADER_SIZE + RECORD_HEADER_SIZE + valueLength),
+    )
+    return this.active
+  }
+
+  /** Seals the active segment, if any; the next append starts a new one. */
+  sealActive(): void {
+    const active = this.active
+    if (active === undefined) return
+    this.active = undefined
+    this.seal(active)
+  }
+
+  /** Creates a new segment (file and resident image), e.g. a compaction output. */
+  create(capacity: number): DataSegment {
+    const slot = this.allocateSlot()
+    const id = this.nextId++
+    this.cache.makeRoom(capacity)
+    const segment = this.memoryOnly
+      ? DataSegment.memory(id, slot, capacity)
+      : DataSegment.create(this.fs, this.dir, id, slot, capacity)
+    this.dirDirty = true
+    this.slots[slot] = segment
+    this.bufs[slot] = segment.bytes
+    this.cache.admit(segment)
+    return segment
+  }
+
+  /** Seals `segment`: no more appends; its applied bytes are written now, the rest when due. */
+  seal(segment: DataSegment): void {
+    segment.sealed = true
+    segment.flush()
+    if (segment.written < segment.length) this.unflushedSealed.push(segment)
+  }
+
+  /**
+   * Appends a record to the active segment (rotating it when full) and returns its location.
+   * The record is not yet flushable: `applied` is called once its log entry is durable.
+   */
+  append(type: number, lsn: number, key: number, value: Uint8Array | undefined): number {
+    const n = value === undefined ? 0 : value.length
+    let segment = this.active
+    if (segment === undefined || !segment.hasRoom(n)) segment = this.startActive(n)
+    const offset = segment.append(type, lsn, key, value)
+    this.dataBytes += RECORD_HEADER_SIZE + n
+    return packLocation(segment.slot, offset)
+  }
+
+  /**
+   * Notes that the record at `location` (of `size` bytes) is durable in the log and applied: the
+   * file may now receive it (at the next `flushDue`). Pure bookkeeping, no I/O, so applying a
+   * batch cannot be interrupted halfway.
+   */
+  applied(location: number, size: number): void {
+    const segment = this.slots[slotOf(location)]!
+    const end = offsetOf(location) + size
+    if (end > segment.flushLimit) segment.flushLimit = end
+  }
+
+  /**
+   * Writes what is due: the active segment once it has `FLUSH_BYTES` of applied, unwritten
+   * records (few large writes instead of one per record), and every sealed segment completely
+   * (so its image becomes evictable).
+   */
+  flushDue(): void {
+    const active = this.active
+    if (active !== undefined && active.flushLimit - active.written >= FLUSH_BYTES) active.flush()
+    const sealed = this.unflushedSealed
+    for (let i = sealed.length - 1; i >= 0; i--) {
+      const s = sealed[i]!
+      s.flush()
+      if (s.written >= s.length) sealed.splice(i, 1)
+    }
+  }
+
+  /** Adds a record to the live bytes (a key now points to it). */
+  addLive(location: number, size: number): void {
+    this.slots[slotOf(location)]!.liveBytes += size
+    this.liveBytes += size
+  }
+
+  /**
+   * Removes the record at `location` from the live bytes (its key moved on or was deleted).
+   * Needs the record's size: from the image, or one small read when the segment is cold.
+   */
+  kill(location: number): void {
+    const segment = this.slots[slotOf(location)]!
+    const size = segment.recordSizeAt(offsetOf(location))
+    segment.liveBytes -= size
+    this.liveBytes -= size
+  }
+
+  /** Moves a record's live bytes from one segment to another (compaction copied it). */
+  moveLive(from: DataSegment, to: DataSegment, size: number): void {
+    from.liveBytes -= size
+    to.liveBytes += size
+    this.dataBytes += size
+  }
+
+  /** Size of the record at `location`. */
+  sizeAt(location: number): number {
+    return this.slots[slotOf(location)]!.recordSizeAt(offsetOf(location))
+  }
+
+  /**
+   * The value at `location` when its segment is not resident: loads the segment if the cache
+   * admits it, else reads the one record. Throws `ERR_CORRUPTION` on damage.
+   */
+  readMiss(location: number): Uint8Array {
+    const slot = slotOf(location)
+    const offset = offsetOf(location)
+    const segment = this.slots[slot]
+    if (segment === undefined) {
+      throw new AlexStorageError(ErrorCode.CORRUPTION, `location names no segment (slot ${slot})`)
+    }
+    if (segment.bytes === undefined && !segment.loadFailed && this.cache.shouldLoad(segment)) {
+      try {
+        segment.load()
+        this.cache.admit(segment)
+        this.bufs[slot] = segment.bytes
+      } catch (err) {
+        // A damaged record elsewhere in the segment must not fail reads of healthy ones: keep
+        // serving this segment record by record (each read validates its own record).
+        if ((err as AlexStorageError).code !== ErrorCode.CORRUPTION) throw err
+        segment.loadFailed = true
+      }
+    }
+    const bytes = segment.bytes
+    if (bytes !== undefined) {
+      return new Uint8Array(
+        bytes.buffer,
+        offset + RECORD_HEADER_SIZE,
+        readValueLength(bytes, offset),
+      )
+    }
+    this.diskReads++
+    return segment.readValue(offset)
+  }
+
+  /** Every segment in use, in slot order. */
+  list(): DataSegment[] {
+    const out: DataSegment[] = []
+    for (const s of this.slots) if (s !== undefined) out.push(s)
+    return out
+  }
+
+  /** Deletes `segment`'s file and frees its slot (its image stays alive for existing views). */
+  remove(segment: DataSegment): void {
+    segment.close()
+    this.cache.forget(segment)
+    this.slots[segment.slot] = undefined
+    this.bufs[segment.slot] = undefined
+    this.freeSlots.push(segment.slot)
+    this.dataBytes -= segment.length - SEGMENT_HEADER_SIZE
+    this.liveBytes -= segment.liveBytes
+    if (!segment.memoryOnly) this.fs.unlink(join(this.dir, segmentName(segment.id)))
+  }
+
+  /** Writes every segment's flushable bytes to its file. */
+  flushAll(): void {
+    for (const s of this.slots) s?.flush()
+  }
+
+  /** Closes every file handle. */
+  closeAll(): void {
+    for (const s of this.slots) s?.close()
+  }
+}
