@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { collect, put } from '../test/helpers.js'
+import { collect, flipBits, put } from '../test/helpers.js'
 import { FaultInjectionFileSystem } from './fault-injection-file-system.js'
 import { HDR_VERSION, SEGMENT_HEADER_BYTES } from './format.js'
 import { encodeSegmentHeader, segmentFileName } from './segment.js'
@@ -71,7 +71,7 @@ describe('recovery: torn tail', () => {
   it('truncates a last record with a bad checksum', async () => {
     const fs = await logWith(3)
     edit(fs, seg(1), (b) => {
-      b[b.length - 1] ^= 0xff
+      flipBits(b, b.length - 1, 0xff)
       return b
     })
     const { wal, lsns } = await lsnsAfterOpen(fs)
@@ -98,7 +98,7 @@ describe('recovery: corruption', () => {
     const fs = await logWith(5)
     const offset = SEGMENT_HEADER_BYTES + 2 * PUT
     edit(fs, seg(1), (b) => {
-      b[offset + 20] ^= 4
+      flipBits(b, offset + 20, 4)
       return b
     })
     const err = await Wal.open(DIR, { fs }).catch((e) => e)
@@ -125,7 +125,7 @@ describe('recovery: corruption', () => {
     await w2.close()
     const offset = SEGMENT_HEADER_BYTES + 2 * PUT
     edit(fs, seg(1), (b) => {
-      b[offset + 20] ^= 4
+      flipBits(b, offset + 20, 4)
       return b
     })
     const size2 = fs.readFile(seg(2)).length

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { flipBits } from '../test/helpers.js'
 import { crc32 } from './checksum.js'
 import { FRAME_TYPE, MAX_PAYLOAD_BYTES } from './format.js'
 import {
@@ -56,7 +57,7 @@ describe('scanFrames: intact input', () => {
 describe('scanFrames: one test per kind of damage', () => {
   it('checksum mismatch', () => {
     const { buf, offsets } = threeFrames()
-    buf[(offsets[1] as number) + 12] ^= 0x10
+    flipBits(buf, (offsets[1] as number) + 12, 0x10)
     expect(scanFrames(buf, 0, 1).damage).toEqual({
       offset: offsets[1],
       reason: 'checksum-mismatch',
@@ -189,13 +190,13 @@ describe('scanFrames: one test per kind of damage', () => {
 describe('hasValidFrameAfter', () => {
   it('finds an intact frame after damage, at any offset', () => {
     const { buf, offsets } = threeFrames()
-    buf[(offsets[1] as number) + 12] ^= 1
+    flipBits(buf, (offsets[1] as number) + 12, 1)
     expect(hasValidFrameAfter(buf, offsets[1] as number, 2)).toBe(true)
   })
 
   it('ignores frames with an LSN below the one expected (stale data)', () => {
     const { buf, offsets } = threeFrames()
-    buf[(offsets[1] as number) + 12] ^= 1
+    flipBits(buf, (offsets[1] as number) + 12, 1)
     expect(hasValidFrameAfter(buf, offsets[1] as number, 4)).toBe(false)
   })
 

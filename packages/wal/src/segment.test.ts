@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { flipBits } from '../test/helpers.js'
 import { crc32 } from './checksum.js'
 import { HDR_BASE_LSN, HDR_CRC, HDR_VERSION, SEGMENT_HEADER_BYTES } from './format.js'
 import {
@@ -60,7 +61,7 @@ describe('segment header', () => {
 
   it('rejects a checksum mismatch', () => {
     const buf = encodeSegmentHeader(header)
-    buf[HDR_BASE_LSN] ^= 1
+    flipBits(buf, HDR_BASE_LSN, 1)
     expect(decodeSegmentHeader(buf, 7)).toMatchObject({ ok: false, problem: 'checksum' })
   })
 

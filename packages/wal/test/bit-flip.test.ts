@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Wal, type WalOp } from '../src/index.js'
 import { FaultInjectionFileSystem } from '../src/testing.js'
-import { collect, del, expected, type PlainRecord, put } from './helpers.js'
+import { collect, del, expected, flipBits, type PlainRecord, put } from './helpers.js'
 
 const DIR = '/db/wal'
 
@@ -27,7 +27,7 @@ async function writeLog() {
 async function openFlipped(file: string, bytes: Uint8Array, bit: number) {
   const image = new FaultInjectionFileSystem()
   const copy = bytes.slice()
-  copy[bit >> 3] ^= 1 << (bit & 7)
+  flipBits(copy, bit >> 3, 1 << (bit & 7))
   image.writeFile(file, copy)
   try {
     const wal = await Wal.open(DIR, { fs: image })

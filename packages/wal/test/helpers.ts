@@ -48,6 +48,11 @@ export function del(key: number): WalOp {
   return { type: 'delete', key }
 }
 
+/** XORs `mask` into `buf[index]`. */
+export function flipBits(buf: Uint8Array, index: number, mask: number): void {
+  buf[index] = (buf[index] as number) ^ mask
+}
+
 /** A fresh temporary directory and its cleanup. */
 export function tempDir(prefix = 'alex-wal-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))

@@ -171,7 +171,8 @@ describe('power cut at every crash point', () => {
             // Several groups per round, so segments rotate with unsynced bytes in them.
             for (let group = 0; group < 4; group++) {
               const pending: Promise<void>[] = []
-              for (let i = 0; i < 12; i++) pending.push(ledger.append(wal, put(round * 100 + group * 12 + i, 60)))
+              for (let i = 0; i < 12; i++)
+                pending.push(ledger.append(wal, put(round * 100 + group * 12 + i, 60)))
               await Promise.all(pending)
             }
             // In 'none' mode an acknowledgement only means "in the OS": sync() makes it durable.

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest'
+import { Wal } from '../src/index.js'
+import { FaultInjectionFileSystem } from '../src/testing.js'
+import { collect, put, settle } from './helpers.js'
+
+const DIR = '/db/wal'
+
+describe('EIO on sync', () => {
+  it('rejects the pending appends, refuses later ones, never retries, and reopening recovers', async () => {
+    const fs = new FaultInjectionFileSystem({ syncDelayMs: 2 })
+    const wal = await Wal.open(DIR, { fs })
+    expect(await wal.append(put(1))).toBe(1n)
+    fs.injectFault({ op: 'sync', nth: 1, code: 'EIO', path: '.wal' })
+    const doomed = [wal.append(put(2)), wal.appendBatch([put(3), put(4)])]
+    const results = await Promise.all(doomed.map(settle))
+    for (const r of results) {
+      expect(r.ok).toBe(false)
+      const error = (r as { error: { code: string; cause: { code: string } } }).error
+      expect(error.code).toBe('ERR_WAL_FAILED')
+      expect(error.cause.code).toBe('EIO')
+    }
+    const syncsAfterFailure = fs.opCounts.sync
+    expect(wal.stats().failed).toBe(true)
+    expect(wal.lastDurableLsn).toBe(1n)
+    await expect(wal.append(put(5))).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+    await expect(wal.sync()).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+    await expect(wal.checkpoint(1n)).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+    await new Promise((r) => setTimeout(r, 20))
+    // No retry: the failed fsync was the last one.
+    expect(fs.opCounts.sync).toBe(syncsAfterFailure)
+    await wal.close()
+    expect(fs.opCounts.sync).toBe(syncsAfterFailure)
+
+    // The kernel "lost" the unsynced pages; after a power cut only LSN 1 is certain.
+    const afterCut = fs.powerCut({ mode: 'drop' })
+    const reopened = await Wal.open(DIR, { fs: afterCut })
+    const lsns = collect(reopened).map((r) => r.lsn)
+    expect(lsns[0]).toBe(1n)
+    expect(await reopened.append(put(6))).toBe(BigInt(lsns.length + 1))
+    await reopened.close()
+  })
+
+  it('a failed sync in interval mode fails the log for later appends', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const wal = await Wal.open(DIR, { fs, sync: 'interval', syncIntervalMs: 5 })
+    fs.injectFault({ op: 'sync', nth: 1, code: 'EIO' })
+    expect(await wal.append(put(1))).toBe(1n)
+    await new Promise((r) => setTimeout(r, 30))
+    await expect(wal.append(put(2))).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+    await wal.close()
+  })
+
+  it('a failed directory sync while rotating fails the log too', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const wal = await Wal.open(DIR, { fs, segmentBytes: 4096 })
+    fs.injectFault({ op: 'syncDir', nth: 1, code: 'EIO' })
+    const results: Array<Awaited<ReturnType<typeof settle>>> = []
+    for (let i = 0; i < 60; i++) results.push(await settle(wal.append(put(i, 100))))
+    // Appends succeed until the first segment is full; creating the next one fails.
+    const firstFailure = results.findIndex((r) => !r.ok)
+    expect(firstFailure).toBeGreaterThan(10)
+    expect(results.slice(firstFailure).every((r) => !r.ok)).toBe(true)
+    expect(results[firstFailure]).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_WAL_FAILED', cause: { code: 'EIO' } },
+    })
+    await wal.close()
+    const again = await Wal.open(DIR, { fs })
+    const acked = results.filter((r) => r.ok).length
+    expect(collect(again).length).toBe(acked)
+    await again.close()
+  })
+
+  it('close() rejects if its final sync fails', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const wal = await Wal.open(DIR, { fs, sync: 'none' })
+    await wal.append(put(1))
+    fs.injectFault({ op: 'sync', nth: 1, code: 'EIO' })
+    await expect(wal.close()).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+  })
+})
+
+describe('ENOSPC on write', () => {
+  it('rejects the appends, cuts the partial write, and leaves the log consistent', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const wal = await Wal.open(DIR, { fs })
+    await wal.append(put(1))
+    await wal.append(put(2))
+    const file = fs.listFiles()[0] as string
+    const size = fs.readFile(file).length
+    fs.injectFault({ op: 'write', nth: 1, code: 'ENOSPC', bytesWritten: 20 })
+    const r = await settle(wal.append(put(3, 100)))
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_WAL_FAILED', cause: { code: 'ENOSPC' } },
+    })
+    expect(fs.readFile(file).length).toBe(size)
+    await expect(wal.append(put(4))).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+    await wal.close()
+    const again = await Wal.open(DIR, { fs, recovery: 'absolute-consistency' })
+    expect(collect(again).map((x) => x.lsn)).toEqual([1n, 2n])
+    await again.close()
+  })
+
+  it('if the partial write cannot be cut off, reopening repairs the torn tail', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const wal = await Wal.open(DIR, { fs })
+    await wal.append(put(1))
+    fs.injectFault({ op: 'write', nth: 1, code: 'ENOSPC', bytesWritten: 30 })
+    fs.injectFault({ op: 'truncate', nth: 1, code: 'EIO' })
+    await expect(wal.appendBatch([put(2, 50), put(3, 50)])).rejects.toMatchObject({
+      code: 'ERR_WAL_FAILED',
+    })
+    await wal.close()
+    const file = fs.listFiles()[0] as string
+    expect(fs.readFile(file).length).toBe(56 + 33 + 30)
+    const again = await Wal.open(DIR, { fs })
+    expect(collect(again).map((x) => x.lsn)).toEqual([1n])
+    expect(again.recovery.dropped).toEqual([
+      { file, offset: 56 + 33, bytesDropped: 30, reason: 'truncated-payload' },
+    ])
+    // The LSNs of the rejected batch were never acknowledged, so they may be reused.
+    expect(await again.append(put(9))).toBe(2n)
+    await again.close()
+  })
+})
