@@ -32,7 +32,10 @@ describe('FaultInjectionFileSystem: file-system behaviour', () => {
     expect(fs.open('/d/x', 'w+').size()).toBe(0)
     const ro = fs.open('/d/x', 'r')
     expect(() => ro.write(bytes(1), 0, 1, 0)).toThrow(expect.objectContaining({ code: 'EBADF' }))
+    expect(fs.openHandles).toBe(3)
     ro.close()
+    ro.close()
+    expect(fs.openHandles).toBe(2)
     expect(() => ro.size()).toThrow(expect.objectContaining({ code: 'EBADF' }))
   })
 

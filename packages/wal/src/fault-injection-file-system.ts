@@ -294,9 +294,12 @@ class FaultFileHandle implements FileHandle {
     inode.size = length
   }
 
+  /** Closing twice is a no-op, as with `NodeFileSystem`. */
   close(): void {
-    this.check('close')
+    this.owner.beforeOp('close', this.path)
+    if (this.closed) return
     this.closed = true
+    this.owner.handleClosed()
   }
 }
 
@@ -325,6 +328,7 @@ export class FaultInjectionFileSystem implements FileSystem {
   onOp: ((event: FsOpEvent) => void) | undefined = undefined
 
   private readonly dirs = new Map<string, Dir>()
+  private handles = 0
   private readonly faults: Array<{ spec: FaultSpec; seen: number }> = []
   private readonly random: () => number
   private readonly syncDelayMs: number
@@ -341,6 +345,11 @@ export class FaultInjectionFileSystem implements FileSystem {
   /** Number of mutating operations so far. */
   get mutatingOps(): number {
     return this.log.length
+  }
+
+  /** Handles opened and not yet closed (to catch leaks). */
+  get openHandles(): number {
+    return this.handles
   }
 
   /** True once a simulated crash happened. */
@@ -370,6 +379,7 @@ export class FaultInjectionFileSystem implements FileSystem {
         dir.entries.set(name, inode)
       }
     }
+    this.handles++
     return new FaultFileHandle(this, path, inode, flags !== 'r')
   }
 
@@ -571,6 +581,11 @@ export class FaultInjectionFileSystem implements FileSystem {
   }
 
   // ---- internals shared with handles ------------------------------------------------------
+
+  /** @internal A handle was closed. */
+  handleClosed(): void {
+    this.handles--
+  }
 
   /** @internal Throws if crashed; reports the operation to `onOp` and the counters. */
   beforeOp(op: FsOpName, path: string): void {

@@ -29,9 +29,12 @@ export class CommitGroup {
   /** `sync()`/`close()` callers: resolved once this group is durable. */
   readonly syncResolves: Array<() => void> = []
   readonly syncRejects: Array<(err: Error) => void> = []
-  /** Checkpoint callers: resolved once the checkpoint is durable and segments are deleted. */
-  readonly checkpointResolves: Array<() => void> = []
-  readonly checkpointRejects: Array<(err: Error) => void> = []
+  /**
+   * Checkpoint and close callers: resolved once the group is completely processed (durable, and
+   * for a checkpoint, covered segments deleted).
+   */
+  readonly finalResolves: Array<() => void> = []
+  readonly finalRejects: Array<(err: Error) => void> = []
   /** Largest checkpoint LSN framed in this group, -1 if none. */
   checkpointLsn = -1
   /** Sync even if the mode would not (sync(), checkpoint, close, the interval timer). */
@@ -60,7 +63,7 @@ export class CommitGroup {
       !this.forceSync &&
       this.resolves.length === 0 &&
       this.syncResolves.length === 0 &&
-      this.checkpointResolves.length === 0
+      this.finalResolves.length === 0
     )
   }
 
@@ -78,25 +81,25 @@ export class CommitGroup {
     this.syncRejects.length = 0
   }
 
-  /** Resolves checkpoint waiters. */
-  settleCheckpoints(): void {
-    for (const resolve of this.checkpointResolves) resolve()
-    this.checkpointResolves.length = 0
-    this.checkpointRejects.length = 0
+  /** Resolves checkpoint and close waiters. */
+  settleFinal(): void {
+    for (const resolve of this.finalResolves) resolve()
+    this.finalResolves.length = 0
+    this.finalRejects.length = 0
   }
 
   /** Rejects everything still waiting on this group. */
   rejectAll(err: Error): void {
     for (const reject of this.rejects) reject(err)
     for (const reject of this.syncRejects) reject(err)
-    for (const reject of this.checkpointRejects) reject(err)
+    for (const reject of this.finalRejects) reject(err)
     this.lsns.length = 0
     this.resolves.length = 0
     this.rejects.length = 0
     this.syncResolves.length = 0
     this.syncRejects.length = 0
-    this.checkpointResolves.length = 0
-    this.checkpointRejects.length = 0
+    this.finalResolves.length = 0
+    this.finalRejects.length = 0
   }
 
   /** Empties the group for reuse (dropping an oversized buffer). */
@@ -198,10 +201,8 @@ export class GroupCommit {
           this.timer.unref?.()
         }
         g.settleWrites()
-        if (g.checkpointLsn >= 0) {
-          await this.finishCheckpoint(g.checkpointLsn)
-          g.settleCheckpoints()
-        }
+        if (g.checkpointLsn >= 0) await this.finishCheckpoint(g.checkpointLsn)
+        g.settleFinal()
         g.reset()
         g = undefined
       }

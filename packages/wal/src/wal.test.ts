@@ -33,6 +33,7 @@ describe('Wal: append and replay', () => {
     })
     expect(await again.append(put(5))).toBe(5n)
     await again.close()
+    expect(fs.openHandles).toBe(0)
   })
 
   it('gives a batch consecutive LSNs, resolves with the last, and replays it flattened', async () => {
@@ -216,6 +217,19 @@ describe('Wal: durability modes', () => {
       expect(collect(again).map((r) => r.lsn)).toEqual([1n, 2n, 3n, 4n])
       await again.close()
     }
+  })
+
+  it('close() waits for a checkpoint called just before it', async () => {
+    const { fs, wal } = await openFresh({ segmentBytes: 4096 })
+    for (let i = 0; i < 60; i++) await wal.append(put(i, 100))
+    const cp = wal.checkpoint(60n)
+    await wal.close()
+    await cp
+    expect(fs.openHandles).toBe(0)
+    expect(fs.listFiles()).toHaveLength(1)
+    const again = await Wal.open(DIR, { fs })
+    expect(again.checkpointLsn).toBe(60n)
+    await again.close()
   })
 
   it('close() is idempotent', async () => {

@@ -284,8 +284,8 @@ export class Wal {
     g.forceSync = true
     this.commit.schedule()
     return new Promise<void>((resolve, reject) => {
-      g.checkpointResolves.push(resolve)
-      g.checkpointRejects.push(reject)
+      g.finalResolves.push(resolve)
+      g.finalRejects.push(reject)
     })
   }
 
@@ -344,9 +344,10 @@ export class Wal {
       g.forceSync = true
       commit.schedule()
       try {
+        // Settled once the group is completely processed, a checkpoint in it included.
         await new Promise<void>((resolve, reject) => {
-          g.syncResolves.push(resolve)
-          g.syncRejects.push(reject)
+          g.finalResolves.push(resolve)
+          g.finalRejects.push(reject)
         })
       } catch (err) {
         error = err

@@ -30,6 +30,7 @@ describe('EIO on sync', () => {
     expect(fs.opCounts.sync).toBe(syncsAfterFailure)
     await wal.close()
     expect(fs.opCounts.sync).toBe(syncsAfterFailure)
+    expect(fs.openHandles).toBe(0)
 
     // The kernel "lost" the unsynced pages; after a power cut only LSN 1 is certain.
     const afterCut = fs.powerCut({ mode: 'drop' })
@@ -77,6 +78,7 @@ describe('EIO on sync', () => {
     await wal.append(put(1))
     fs.injectFault({ op: 'sync', nth: 1, code: 'EIO' })
     await expect(wal.close()).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
+    expect(fs.openHandles).toBe(0)
   })
 })
 
@@ -97,6 +99,7 @@ describe('ENOSPC on write', () => {
     expect(fs.readFile(file).length).toBe(size)
     await expect(wal.append(put(4))).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
     await wal.close()
+    expect(fs.openHandles).toBe(0)
     const again = await Wal.open(DIR, { fs, recovery: 'absolute-consistency' })
     expect(collect(again).map((x) => x.lsn)).toEqual([1n, 2n])
     await again.close()
