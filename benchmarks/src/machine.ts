@@ -44,8 +44,7 @@ function diskOf(dir: string): string {
   const dev = basename(best.device).replace(/\d+$/, '')
   const rotational = readText(`/sys/block/${dev}/queue/rotational`)
   if (rotational !== undefined) {
-    medium = rotational.trim() === '1' ? ', rotational' : ', non-rotational'
-    if (dev.startsWith('vd')) medium += ' virtio disk'
+    medium = ` (${dev}: rotational=${rotational.trim()}${dev.startsWith('vd') ? ', a virtio disk' : ''})`
   }
   return `${best.type} on ${best.device}${medium}`
 }

@@ -35,7 +35,9 @@ export function replaceBetweenMarkers(doc: string, generated: string): string {
 export function renderReport(results: BenchResults, chartsDir: string): string {
   const { machine, config } = results
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
-  const baselineName = names.get(config.baseline as never) ?? config.baseline
+  const baselineName =
+    names.get(config.baseline as never) ??
+    (config.baseline === 'alex' ? 'AlexStorage' : config.baseline)
   const hasBaseline = results.engines.some((e) => e.id === config.baseline)
   const L: string[] = []
   L.push(
@@ -48,7 +50,7 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
   L.push('')
   L.push('| machine | |')
   L.push('| --- | --- |')
-  L.push(`| CPU | ${machine.cpu}, ${machine.cores} cores (shared with other work) |`)
+  L.push(`| CPU | ${machine.cpu}, ${machine.cores} cores |`)
   L.push(`| memory | ${machine.memoryGiB} GiB |`)
   L.push(`| disk | ${machine.disk} |`)
   L.push(`| OS | ${machine.os} |`)

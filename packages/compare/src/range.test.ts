@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aboveLow, belowHigh, isEmptyRange, toBounds } from './range.js'
+import { aboveLow, belowHigh, fromBounds, isEmptyRange, toBounds } from './range.js'
 
 describe('toBounds', () => {
   it('normalises bounds, order and limit', () => {
@@ -40,5 +40,15 @@ describe('toBounds', () => {
       true,
       false,
     ])
+  })
+
+  it('converts bounds back to options', () => {
+    expect(fromBounds(toBounds({ gt: -0, lte: 5, limit: 2.5 }))).toEqual({
+      reverse: false,
+      gt: 0,
+      lte: 5,
+      limit: 2,
+    })
+    expect(fromBounds(toBounds({ reverse: true }))).toEqual({ reverse: true })
   })
 })

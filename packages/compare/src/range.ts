@@ -49,6 +49,15 @@ export function toBounds(options: RangeOptions | undefined): Bounds {
   }
 }
 
+/** Range options equivalent to `b` (bounds with -0 folded into +0, a whole-number limit). */
+export function fromBounds(b: Bounds): RangeOptions {
+  const o: { -readonly [K in keyof RangeOptions]: RangeOptions[K] } = { reverse: b.reverse }
+  if (b.low !== undefined) o[b.lowInclusive ? 'gte' : 'gt'] = b.low
+  if (b.high !== undefined) o[b.highInclusive ? 'lte' : 'lt'] = b.high
+  if (Number.isFinite(b.limit)) o.limit = b.limit
+  return o
+}
+
 /** Whether the bounds can contain no key at all (for example gt 5 and lt 5). */
 export function isEmptyRange(b: Bounds): boolean {
   if (b.limit === 0) return true

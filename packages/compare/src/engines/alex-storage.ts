@@ -9,7 +9,7 @@
  */
 import { throwClosed } from '../guards.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
-import { isEmptyRange, toBounds } from '../range.js'
+import { fromBounds, isEmptyRange, toBounds } from '../range.js'
 import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
 
 /** The part of AlexStorage's public API (issue 4) this adapter uses. */
@@ -39,24 +39,29 @@ class AlexStore implements KvStore {
   }
 
   // Key and value validation is AlexStorage's own (ERR_INVALID_KEY, ERR_INVALID_VALUE).
+  // `key === 0 ? 0 : key` folds -0 into +0, as every adapter does, whatever the index makes
+  // of -0; it leaves any other input (even a non-number) for AlexStorage to reject.
   get(key: number): Uint8Array | undefined {
     if (this.closed) throwClosed('alex')
-    return this.db.get(key)
+    return this.db.get(key === 0 ? 0 : key)
   }
 
   put(key: number, value: Uint8Array): Promise<void> {
     if (this.closed) throwClosed('alex')
-    return this.db.put(key, value)
+    return this.db.put(key === 0 ? 0 : key, value)
   }
 
   delete(key: number): Promise<void> {
     if (this.closed) throwClosed('alex')
-    return this.db.delete(key)
+    return this.db.delete(key === 0 ? 0 : key)
   }
 
   batch(ops: readonly BatchOp[]): Promise<void> {
     if (this.closed) throwClosed('alex')
-    return this.db.batch(ops)
+    let negativeZero = false
+    for (const op of ops) if (Object.is(op.key, -0)) negativeZero = true
+    if (!negativeZero) return this.db.batch(ops)
+    return this.db.batch(ops.map((op) => (Object.is(op.key, -0) ? { ...op, key: 0 } : op)))
   }
 
   range(options?: RangeOptions): KvEntry[] {
@@ -64,7 +69,7 @@ class AlexStore implements KvStore {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
     const out: KvEntry[] = []
-    for (const entry of this.db.entries(options)) out.push(entry)
+    for (const entry of this.db.entries(fromBounds(b))) out.push(entry)
     return out
   }
 
