@@ -3,7 +3,7 @@ import type { AlexIndex } from '@alex/index'
 import { type FileSystem, nodeFileSystem, type Wal, type WalOp } from '@alex/wal'
 import type { DataSegment } from './data-segment.js'
 import { AlexStorageError, ErrorCode, storeFailed } from './errors.js'
-import { classifyNames, snapshotName } from './file-names.js'
+import { classifyNames, retiredName, snapshotName } from './file-names.js'
 import {
   LOCATION_SLOT_FACTOR,
   RECORD_HEADER_SIZE,
@@ -76,6 +76,8 @@ export class AlexStorage {
   private snapshotLsn: number
   private checkpointCount: number
   private compactionCount: number
+  /** Segments with an id below this were retired by the newest completed compaction. */
+  private retireBelow: number
   private opsSinceCheckpoint = 0
   private bytesSinceCheckpoint = 0
   /** Checkpoints and compactions run one at a time, in this chain. */
@@ -106,6 +108,7 @@ export class AlexStorage {
     this.snapshotLsn = state.snapshotLsn
     this.checkpointCount = state.checkpoints
     this.compactionCount = state.compactions
+    this.retireBelow = state.retireBelow
     this.onDurable = (lsn: bigint) => {
       if (this.failure !== undefined) throw this.failure
       this.apply(Number(lsn))
@@ -440,7 +443,7 @@ export class AlexStorage {
   async checkpoint(): Promise<void> {
     const refused = this.writeRefusal()
     if (refused !== undefined) throw refused
-    await this.exclusive(() => this.runCheckpoint([], false))
+    await this.exclusive(() => this.runCheckpoint([], 0))
   }
 
   /**
@@ -468,7 +471,7 @@ export class AlexStorage {
     this.exclusive(async () => {
       if (this.state !== OPEN || this.failure !== undefined) return
       if (this.needsCompaction()) await this.runCompaction()
-      else if (this.needsCheckpoint()) await this.runCheckpoint([], false)
+      else if (this.needsCheckpoint()) await this.runCheckpoint([], 0)
     })
       .catch(noop) // a failure is recorded in this.failure and reported by later calls
       .finally(() => {
@@ -507,7 +510,12 @@ export class AlexStorage {
     }
   }
 
-  private async runCheckpoint(retire: DataSegment[], compaction: boolean): Promise<void> {
+  /**
+   * A checkpoint (docs/storage-format.md, section 8). `retire` are segments the snapshot must no
+   * longer name (compaction inputs, deleted after it is durable); `floor` > 0 marks a compaction:
+   * every segment with an id below it is among `retire`.
+   */
+  private async runCheckpoint(retire: DataSegment[], floor: number): Promise<void> {
     await this.settleWrites()
     if (this.failure !== undefined) throw this.failure
     const segments = this.segments
@@ -519,19 +527,22 @@ export class AlexStorage {
         retire = [...retire, s]
       }
     }
-    const live = segments.list().filter((s) => !retire.includes(s))
+    const all = segments.list()
+    const live = all.filter((s) => !retire.includes(s))
     for (const r of retire) {
       if (r.liveBytes !== 0) throw new Error(`bug: retiring segment ${r.id} still has live records`)
     }
     const n = this.index.size
     const seq = this.snapshotSeq + 1
+    const retireBelow = floor > 0 ? floor : this.retireBelow
     const builder = buildSnapshot(
       {
         seq,
         lsn,
         nextSegmentId: segments.nextId,
         checkpoints: this.checkpointCount + 1,
-        compactions: this.compactionCount + (compaction ? 1 : 0),
+        compactions: this.compactionCount + (floor > 0 ? 1 : 0),
+        retireBelow,
         segments: live.map((s) => ({
           slot: s.slot,
           id: s.id,
@@ -554,31 +565,51 @@ export class AlexStorage {
     const ops = this.opsSinceCheckpoint
     const bytes = this.bytesSinceCheckpoint
     try {
-      // 2. Every byte the snapshot trusts is durable, and so is every segment's directory entry.
+      // 2. Every record up to L is durable in the segments, the retired ones included (a full
+      //    scan must find the tombstones they hold as long as they exist), and so is every
+      //    segment's directory entry.
       segments.flushAll()
-      const synced = await Promise.all(live.map((s) => s.sync()))
+      const synced = await Promise.all(all.map((s) => s.sync()))
       for (const did of synced) if (did) this.ownFsyncs++
       if (segments.dirDirty) {
         segments.dirDirty = false
         await this.fs.syncDir(this.dir)
         this.ownFsyncs++
       }
-      // 3. The snapshot: temp, fsync, rename, fsync the directory.
+      // 3. The snapshot: temp, fsync, rename, fsync the directory. It is now the store's state.
       this.ownFsyncs += await writeSnapshot(this.fs, this.dir, seq, builder.bytes)
       this.snapshotSeq = seq
       this.snapshotLsn = lsn
-      // 4. The log may drop what the snapshot covers.
+      // 4. A compaction's retirement marker, durable before any input is deleted and before the
+      //    log forgets the operations whose tombstones only the inputs hold.
+      if (floor > 0) {
+        await this.writeRetiredMarker(floor)
+        this.retireBelow = floor
+      }
+      // 5. The log may drop what the snapshot covers.
       const target = Math.min(lsn, Number(this.wal.lastAppendedLsn))
       if (target > Number(this.wal.checkpointLsn)) await this.wal.checkpoint(BigInt(target))
-      // 5. Only now delete what the snapshot replaced: older snapshots, then retired segments.
-      const older = classifyNames(this.fs.readdir(this.dir)).snapshots.filter((s) => s < seq)
-      for (const s of older) this.fs.unlink(join(this.dir, snapshotName(s)))
-      if (older.length > 0) {
-        await this.fs.syncDir(this.dir)
-        this.ownFsyncs++
+      // 6. Only now delete what the snapshot replaced: older snapshots, retired segments, older
+      //    markers.
+      const listing = classifyNames(this.fs.readdir(this.dir))
+      let deleted = 0
+      for (const s of listing.snapshots) {
+        if (s < seq) {
+          this.fs.unlink(join(this.dir, snapshotName(s)))
+          deleted++
+        }
       }
-      if (retire.length > 0) {
-        for (const r of retire) segments.remove(r)
+      for (const r of retire) {
+        segments.remove(r)
+        deleted++
+      }
+      for (const m of listing.retired) {
+        if (m < this.retireBelow) {
+          this.fs.unlink(join(this.dir, retiredName(m)))
+          deleted++
+        }
+      }
+      if (deleted > 0) {
         await this.fs.syncDir(this.dir)
         this.ownFsyncs++
       }
@@ -587,18 +618,31 @@ export class AlexStorage {
       throw this.failure
     }
     this.checkpointCount++
-    if (compaction) this.compactionCount++
+    if (floor > 0) this.compactionCount++
     this.opsSinceCheckpoint -= ops
     this.bytesSinceCheckpoint -= bytes
+  }
+
+  /** Creates the empty marker `retired-<floor>` and makes it durable. */
+  private async writeRetiredMarker(floor: number): Promise<void> {
+    try {
+      this.fs.open(join(this.dir, retiredName(floor)), 'wx+').close()
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    await this.fs.syncDir(this.dir)
+    this.ownFsyncs++
   }
 
   private async runCompaction(): Promise<void> {
     await this.settleWrites()
     if (this.failure !== undefined) throw this.failure
     const segments = this.segments
-    // 1. Seal the active segment; everything before the seal is the input.
+    // 1. Seal the active segment; everything before the seal is the input. Segments created
+    //    from now on (outputs, a new active segment) get ids >= floor.
     segments.sealActive()
     const inputs = segments.list()
+    const floor = segments.nextId
     if (inputs.length === 0) return
     await this.settleWrites() // writes appended to the inputs before the seal are applied
     if (this.failure !== undefined) throw this.failure
@@ -646,7 +690,7 @@ export class AlexStorage {
       if (out !== undefined) segments.seal(out)
     }
     // 3. A checkpoint naming the copies instead of the inputs; then the inputs go.
-    await this.runCheckpoint(inputs, true)
+    await this.runCheckpoint(inputs, floor)
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -669,7 +713,7 @@ export class AlexStorage {
         this.failure === undefined &&
         (this.appliedLsn > this.snapshotLsn || this.segments.dirDirty)
       ) {
-        await this.runCheckpoint([], false).catch((err) => {
+        await this.runCheckpoint([], 0).catch((err) => {
           error = err
         })
       }
@@ -697,7 +741,7 @@ export class AlexStorage {
       walBytes: walStats.bytesWritten,
       checkpoints: this.checkpointCount,
       compactions: this.compactionCount,
-      fsyncs: this.ownFsyncs + walStats.fsyncs + walStats.dirSyncs,
+      fsyncs: this.ownFsyncs + s.headerSyncs + walStats.fsyncs + walStats.dirSyncs,
       lsn: this.appliedLsn,
       checkpointLsn: this.snapshotLsn,
       cache: {

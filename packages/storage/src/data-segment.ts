@@ -82,8 +82,11 @@ export class DataSegment {
 
   /**
    * Creates a new, empty active segment file (which must not exist) with an in-memory image of
-   * `capacity` bytes. The header is written to the file at once; the directory entry becomes
-   * durable only at the caller's next directory fsync.
+   * `capacity` bytes. The header is written and fdatasync'ed at once (one synchronous fsync per
+   * segment), so a segment file that survives a power cut always has a valid header: a bad
+   * header can then only be damage, never a torn creation. The directory entry becomes durable
+   * at the caller's next directory fsync (until then the file may vanish, which is harmless: no
+   * snapshot names it yet).
    */
   static create(
     fs: FileSystem,
@@ -99,11 +102,11 @@ export class DataSegment {
     writeSegmentHeader(segment.bytes!, id)
     try {
       handle.write(segment.bytes!, 0, SEGMENT_HEADER_SIZE, 0)
+      handle.syncSync()
     } catch (err) {
       handle.close()
       throw err
     }
-    segment.synced = 0
     segment.sealed = false
     return segment
   }

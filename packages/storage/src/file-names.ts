@@ -15,10 +15,13 @@ export interface StoreListing {
   snapshots: number[]
   /** Names of in-progress files (`*.tmp`), which are never trusted. */
   temps: string[]
+  /** Retirement marker floors present, descending (newest first). */
+  retired: number[]
 }
 
 const SEGMENT_RE = /^data-(\d{10,})\.seg$/
 const SNAPSHOT_RE = /^snapshot-(\d{10,})\.snap$/
+const RETIRED_RE = /^retired-(\d{10,})$/
 
 function pad(n: number): string {
   return String(n).padStart(10, '0')
@@ -32,6 +35,14 @@ export function segmentName(id: number): string {
 /** File name of snapshot `seq`. */
 export function snapshotName(seq: number): string {
   return `snapshot-${pad(seq)}.snap`
+}
+
+/**
+ * Name of the empty marker file recording that every segment with an id below `floor` was
+ * retired by a completed compaction (docs/storage-format.md, section 5).
+ */
+export function retiredName(floor: number): string {
+  return `retired-${pad(floor)}`
 }
 
 /** Name of the temporary file a snapshot is written to before its rename. */
@@ -54,6 +65,7 @@ export function classifyNames(names: readonly string[]): StoreListing {
   const segments: number[] = []
   const snapshots: number[] = []
   const temps: string[] = []
+  const retired: number[] = []
   for (const name of names) {
     if (name.endsWith(TEMP_SUFFIX)) {
       temps.push(name)
@@ -69,9 +81,16 @@ export function classifyNames(names: readonly string[]): StoreListing {
     if (m !== null) {
       const seq = Number(m[1])
       if (Number.isSafeInteger(seq)) snapshots.push(seq)
+      continue
+    }
+    m = RETIRED_RE.exec(name)
+    if (m !== null) {
+      const floor = Number(m[1])
+      if (Number.isSafeInteger(floor)) retired.push(floor)
     }
   }
   segments.sort((a, b) => a - b)
   snapshots.sort((a, b) => b - a)
-  return { segments, snapshots, temps }
+  retired.sort((a, b) => b - a)
+  return { segments, snapshots, temps, retired }
 }

@@ -109,7 +109,11 @@ describe('StoreLock', () => {
   it('parses only complete lock texts', () => {
     expect(parseLock('')).toBeUndefined()
     expect(parseLock('alexstorage-lock 1\npid=1\n')).toBeUndefined()
-    expect(parseLock('alexstorage-lock 1\npid=x\nstart=0\nhost=h\n')).toBeUndefined()
+    expect(parseLock('alexstorage-lock 1\npid=x\nstart=0\nhost=h\nend\n')).toBeUndefined()
+    const full = formatLock({ pid: 5, start: 6, host: 'host' })
+    for (let cut = 0; cut < full.indexOf('end'); cut++) {
+      expect(parseLock(full.slice(0, cut))).toBeUndefined() // every torn prefix
+    }
     expect(parseLock(formatLock({ pid: 5, start: 6, host: 'h' }))).toEqual({
       pid: 5,
       start: 6,

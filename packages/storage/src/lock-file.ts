@@ -39,13 +39,14 @@ function heldBy(fs: FileSystem): Set<string> {
 
 /** Formats the lock file text for `owner`. */
 export function formatLock(owner: LockOwner): string {
-  return `${LOCK_HEADER}\npid=${owner.pid}\nstart=${owner.start}\nhost=${owner.host}\n`
+  return `${LOCK_HEADER}\npid=${owner.pid}\nstart=${owner.start}\nhost=${owner.host}\nend\n`
 }
 
 /** Parses lock file text; `undefined` if it is not a complete lock (e.g. torn by a crash). */
 export function parseLock(text: string): LockOwner | undefined {
   const lines = text.split('\n')
-  if (lines[0] !== LOCK_HEADER) return undefined
+  // The last line is "end": a lock torn by a crash (a prefix of the text) is not a lock.
+  if (lines[0] !== LOCK_HEADER || !lines.includes('end')) return undefined
   const fields = new Map<string, string>()
   for (const line of lines.slice(1)) {
     const eq = line.indexOf('=')
@@ -110,6 +111,9 @@ export class StoreLock {
         try {
           const text = new TextEncoder().encode(formatLock(me))
           handle.write(text, 0, text.length, 0)
+          // Durable, so that after a power cut the lock names this (dead) process rather than
+          // holding garbage.
+          handle.syncSync()
         } finally {
           handle.close()
         }

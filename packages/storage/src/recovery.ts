@@ -4,7 +4,7 @@ import { type FileSystem, type RecoveryReport, Wal, type WalOptions } from '@ale
 import { readKey, readLsn, readType } from './data-record.js'
 import { DataSegment } from './data-segment.js'
 import { AlexStorageError, corruption, ErrorCode } from './errors.js'
-import { classifyNames, segmentName, snapshotName, walPath } from './file-names.js'
+import { classifyNames, retiredName, segmentName, snapshotName, walPath } from './file-names.js'
 import { SEGMENT_HEADER_SIZE, TYPE_PUT } from './format.js'
 import { packLocation } from './location.js'
 import type { StoreLock } from './lock-file.js'
@@ -45,6 +45,8 @@ export interface RecoveredState {
   segments: SegmentSet
   /** Highest snapshot sequence number present (valid or not). */
   snapshotSeq: number
+  /** Segments with an id below this were retired by the newest completed compaction. */
+  retireBelow: number
   /** LSN the base snapshot covers (0 if none). */
   snapshotLsn: number
   /** Highest LSN applied. */
@@ -205,8 +207,17 @@ export async function recover(
         }
       }
       if (!readOnly) {
-        for (const id of listing.segments) {
-          if (named.has(id)) continue
+        const unnamed = listing.segments.filter((id) => !named.has(id))
+        // Unnamed segments below the snapshot's retirement floor are compaction inputs whose
+        // deletion was interrupted; they may hold the only copies of tombstones, so a full scan
+        // must keep ignoring them while some remain: the marker first, durably.
+        const floor = snapshot.retireBelow
+        if (unnamed.some((id) => id < floor) && (listing.retired[0] ?? 0) < floor) {
+          fs.open(join(dir, retiredName(floor)), 'w+').close()
+          await fs.syncDir(dir)
+          report.removedFiles.push(`(wrote ${retiredName(floor)})`)
+        }
+        for (const id of unnamed) {
           fs.unlink(join(dir, segmentName(id)))
           report.removedFiles.push(segmentName(id))
         }
@@ -214,7 +225,17 @@ export async function recover(
       segments.collectFreeSlots()
       index = AlexIndex.from(snapshot.keys, snapshot.locations)
     } else {
-      const built = scanAll(fs, dir, listing.segments, options, report)
+      // Segments below the newest retirement marker were replaced by a completed compaction.
+      const floor = listing.retired[0] ?? 0
+      const ids = listing.segments.filter((id) => id >= floor)
+      if (!readOnly) {
+        for (const id of listing.segments) {
+          if (id >= floor) continue
+          fs.unlink(join(dir, segmentName(id)))
+          report.removedFiles.push(segmentName(id))
+        }
+      }
+      const built = scanAll(fs, dir, ids, maxFileId + 1, options, report)
       segments = built.segments
       index = built.index
       scanIndex = built.scan
@@ -267,6 +288,7 @@ export async function recover(
     index,
     segments,
     snapshotSeq: listing.snapshots.length > 0 ? listing.snapshots[0]! : 0,
+    retireBelow: snapshot?.retireBelow ?? listing.retired[0] ?? 0,
     snapshotLsn,
     appliedLsn,
     checkpoints: snapshot?.checkpoints ?? 0,
@@ -312,6 +334,7 @@ function scanAll(
   fs: FileSystem,
   dir: string,
   ids: number[],
+  nextId: number,
   options: ResolvedOptions,
   report: StorageRecoveryReport,
 ): { segments: SegmentSet; index: AlexIndex; scan: ScanIndex; maxLsn: number } {
@@ -320,7 +343,7 @@ function scanAll(
     cacheBytes: options.cacheBytes,
     segmentBytes: options.segmentBytes,
     memoryOnly: readOnly,
-    nextId: (ids.length > 0 ? ids[ids.length - 1]! : 0) + 1,
+    nextId,
   })
   const scan: ScanIndex = {
     entry: new Map(),
@@ -352,13 +375,15 @@ function scanAll(
     const path = join(dir, segmentName(id))
     const s = scanSegmentFile(fs, path, id, visit)
     if (s.headerProblem !== undefined) {
-      // A segment whose header never reached the disk (created just before a crash; empty or
-      // zero-filled) holds nothing the log does not. Anything else is damage.
+      // Headers are fsynced when a segment is created, so only a creation torn by a crash (an
+      // empty or zero-filled header) is harmless: such a file never held a record. Any other bad
+      // header is damage.
       const torn =
         s.bytes.length < SEGMENT_HEADER_SIZE ||
         s.bytes.subarray(0, SEGMENT_HEADER_SIZE).every((b) => b === 0)
-      if (!torn || options.recovery === 'absolute-consistency')
+      if (!torn || options.recovery === 'absolute-consistency') {
         throw corruption(path, 0, s.headerProblem)
+      }
       if (!readOnly) {
         fs.unlink(path)
         report.removedFiles.push(segmentName(id))

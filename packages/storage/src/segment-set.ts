@@ -38,6 +38,8 @@ export class SegmentSet {
   liveBytes = 0
   /** Disk reads of single values (cache misses served piecemeal). */
   diskReads = 0
+  /** fsyncs of new segment headers. */
+  headerSyncs = 0
   private readonly fs: FileSystem
   private readonly dir: string
   private readonly segmentBytes: number
@@ -128,6 +130,7 @@ export class SegmentSet {
     const segment = this.memoryOnly
       ? DataSegment.memory(id, slot, capacity)
       : DataSegment.create(this.fs, this.dir, id, slot, capacity)
+    if (!this.memoryOnly) this.headerSyncs++
     this.dirDirty = true
     this.slots[slot] = segment
     this.bufs[slot] = segment.bytes

@@ -28,6 +28,7 @@ const header: SnapshotHeader = {
   nextSegmentId: 12,
   checkpoints: 7,
   compactions: 2,
+  retireBelow: 3,
   segments: [
     { slot: 0, id: 4, length: 1000, liveBytes: 500 },
     { slot: 5, id: 11, length: 64, liveBytes: 0 },
@@ -52,6 +53,7 @@ describe('snapshot', () => {
     const s = decodeSnapshot(bytes, 'x', 3)
     expect(s).toMatchObject({ seq: 3, lsn: 2 ** 40 + 5, nextSegmentId: 12, checkpoints: 7 })
     expect(s.compactions).toBe(2)
+    expect(s.retireBelow).toBe(3)
     expect(s.segments).toEqual(header.segments)
     expect([...s.keys]).toEqual([-5, 0, 1.5, 1e300])
     expect(s.locations[1]).toBe(packLocation(0, 900))
@@ -112,6 +114,8 @@ describe('snapshot', () => {
     expect(() => decodeSnapshot(sample([], [], dupSlot), 'f', 3)).toThrow(/slot/)
     const dupId = { ...header, segments: [header.segments[0]!, { ...header.segments[1]!, id: 4 }] }
     expect(() => decodeSnapshot(sample([], [], dupId), 'f', 3)).toThrow(/segment id/)
+    const floor = { ...header, retireBelow: 13 }
+    expect(() => decodeSnapshot(sample([], [], floor), 'f', 3)).toThrow(/retirement floor/)
     const future = { ...header, nextSegmentId: 11 }
     expect(() => decodeSnapshot(sample([], [], future), 'f', 3)).toThrow(/segment id/)
     const short = { ...header, segments: [{ slot: 0, id: 1, length: 8, liveBytes: 0 }] }

@@ -48,6 +48,11 @@ export interface SnapshotHeader {
   checkpoints: number
   /** Compactions completed (stats). */
   compactions: number
+  /**
+   * Every segment with an id below this was retired by the newest completed compaction (0 if
+   * none): recovery re-creates the retirement marker before deleting such a segment.
+   */
+  retireBelow: number
   /** The segment table. */
   segments: SnapshotSegment[]
 }
@@ -93,7 +98,7 @@ export function buildSnapshot(header: SnapshotHeader, n: number): SnapshotBuilde
   view.setUint32(44, header.nextSegmentId, true)
   view.setUint32(48, header.checkpoints >>> 0, true)
   view.setUint32(52, header.compactions >>> 0, true)
-  view.setUint32(56, 0, true)
+  view.setUint32(56, header.retireBelow, true)
   view.setUint32(60, crc32(bytes, 0, 60), true)
   let at = SNAPSHOT_HEADER_SIZE
   for (const s of header.segments) {
@@ -204,6 +209,8 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
     if (bytes[end + 4 + i] !== END_MAGIC[i]) throw fail(end + 4, 'bad end marker')
   }
   const nextSegmentId = view.getUint32(44, true)
+  if (view.getUint32(56, true) > nextSegmentId)
+    throw fail(56, 'retirement floor beyond the next id')
   const segments: SnapshotSegment[] = []
   const lengthBySlot = new Map<number, number>()
   const ids = new Set<number>()
@@ -267,6 +274,7 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
     nextSegmentId,
     checkpoints: view.getUint32(48, true),
     compactions: view.getUint32(52, true),
+    retireBelow: view.getUint32(56, true),
     segments,
     keys,
     locations,
