@@ -35,6 +35,8 @@ export class SegmentFiles {
     private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly counters: WalCounters,
+    /** fdatasync on the calling thread (`syncSync`) instead of the thread pool (`sync`). */
+    private readonly blockingSync = false,
   ) {}
 
   /** The active segment. */
@@ -124,7 +126,8 @@ export class SegmentFiles {
 
   private async timedSync(handle: FileHandle): Promise<void> {
     const start = performance.now()
-    await handle.sync()
+    if (this.blockingSync) handle.syncSync()
+    else await handle.sync()
     this.counters.fsyncs++
     this.counters.fsyncLatency.record((performance.now() - start) * 1000)
   }

@@ -148,6 +148,7 @@ describe('Wal: bad input', () => {
       { maxValueBytes: 2 ** 30 },
       { minNextLsn: 0n },
       { minNextLsn: 5 },
+      { blockingSync: 'yes' },
     ]) {
       await expect(Wal.open(DIR, { fs, ...(options as object) })).rejects.toMatchObject({
         code: 'ERR_INVALID_OPTION',
@@ -203,6 +204,20 @@ describe('Wal: durability modes', () => {
     await new Promise((r) => setTimeout(r, 60))
     expect(fs.opCounts.sync).toBe(syncs + 1)
     expect(wal.lastDurableLsn).toBe(2n)
+    await wal.close()
+  })
+
+  it('blockingSync syncs on the calling thread and still groups concurrent appends', async () => {
+    const fs = new FaultInjectionFileSystem({ syncDelayMs: 50 })
+    const wal = await Wal.open(DIR, { fs, blockingSync: true })
+    const start = performance.now()
+    const lsns = await Promise.all(Array.from({ length: 20 }, (_, i) => wal.append(put(i))))
+    // The simulated 50 ms latency applies only to asynchronous syncs.
+    expect(performance.now() - start).toBeLessThan(40)
+    expect(lsns.at(-1)).toBe(20n)
+    const file = fs.listFiles()[0] as string
+    expect(fs.readDurableFile(file).length).toBe(fs.readFile(file).length)
+    expect(wal.stats().groupSize.max).toBe(20)
     await wal.close()
   })
 

@@ -123,7 +123,7 @@ export class Wal {
     }
 
     // 2. Start the new active segment, then delete what the checkpoint covers.
-    const files = new SegmentFiles(fs, dir, counters)
+    const files = new SegmentFiles(fs, dir, counters, opts.blockingSync)
     const entries = [...plan.obsolete, ...plan.segments].map((s) => ({
       id: s.id,
       path: s.path,
@@ -431,6 +431,7 @@ interface CheckedOptions {
   maxValueBytes: number
   recovery: RecoveryMode
   minNextLsn: number
+  blockingSync: boolean
 }
 
 function checkOptions(o: WalOptions): CheckedOptions {
@@ -463,5 +464,15 @@ function checkOptions(o: WalOptions): CheckedOptions {
   if (typeof min !== 'bigint' || min < 1n || min > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw bad('minNextLsn must be a bigint in [1, 2^53 - 1]')
   }
-  return { sync, syncIntervalMs, segmentBytes, maxValueBytes, recovery, minNextLsn: Number(min) }
+  const blockingSync = o.blockingSync ?? false
+  if (typeof blockingSync !== 'boolean') throw bad('blockingSync must be a boolean')
+  return {
+    sync,
+    syncIntervalMs,
+    segmentBytes,
+    maxValueBytes,
+    recovery,
+    minNextLsn: Number(min),
+    blockingSync,
+  }
 }
