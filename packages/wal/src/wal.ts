@@ -133,8 +133,17 @@ export class Wal {
       endLsn: plan.obsolete.includes(s) ? Math.min(s.endLsn, plan.checkpointLsn + 1) : s.endLsn,
     }))
     files.adopt(entries)
-    await files.create(plan.nextSegmentId, plan.endLsn, plan.nextLsn, plan.checkpointLsn)
-    await files.deleteCovered(plan.checkpointLsn)
+    try {
+      await files.create(plan.nextSegmentId, plan.endLsn, plan.nextLsn, plan.checkpointLsn)
+      await files.deleteCovered(plan.checkpointLsn)
+    } catch (err) {
+      try {
+        files.close()
+      } catch {
+        // The original error is the one to report.
+      }
+      throw err
+    }
 
     const last = plan.nextLsn - 1
     const commit = new GroupCommit(

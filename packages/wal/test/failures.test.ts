@@ -82,6 +82,27 @@ describe('EIO on sync', () => {
   })
 })
 
+describe('failures while opening', () => {
+  it('a failing step of open rejects with the I/O error, leaks no handle, and a retry works', async () => {
+    for (const op of ['sync', 'syncDir', 'rename', 'create', 'unlink'] as const) {
+      const fs = new FaultInjectionFileSystem()
+      const first = await Wal.open(DIR, { fs, segmentBytes: 4096 })
+      for (let i = 0; i < 60; i++) await first.append(put(i, 100))
+      await first.checkpoint(40n)
+      await first.close()
+      fs.writeFile(`${DIR}/00000000000000000001.wal`, new Uint8Array(10))
+      fs.injectFault({ op, nth: 1, code: 'EIO' })
+      await expect(Wal.open(DIR, { fs }), op).rejects.toMatchObject({ code: 'EIO' })
+      expect(fs.openHandles, op).toBe(0)
+      const again = await Wal.open(DIR, { fs })
+      expect(collect(again).map((r) => Number(r.lsn))).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 41),
+      )
+      await again.close()
+    }
+  })
+})
+
 describe('ENOSPC on write', () => {
   it('rejects the appends, cuts the partial write, and leaves the log consistent', async () => {
     const fs = new FaultInjectionFileSystem()
