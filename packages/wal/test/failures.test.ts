@@ -46,7 +46,10 @@ describe('EIO on sync', () => {
     const wal = await Wal.open(DIR, { fs, sync: 'interval', syncIntervalMs: 5 })
     fs.injectFault({ op: 'sync', nth: 1, code: 'EIO' })
     expect(await wal.append(put(1))).toBe(1n)
-    await new Promise((r) => setTimeout(r, 30))
+    const start = performance.now()
+    while (!wal.stats().failed && performance.now() - start < 5000) {
+      await new Promise((r) => setTimeout(r, 5))
+    }
     await expect(wal.append(put(2))).rejects.toMatchObject({ code: 'ERR_WAL_FAILED' })
     await wal.close()
   })
