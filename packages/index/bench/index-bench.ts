@@ -1,0 +1,303 @@
+/**
+ * @alex/index benchmark: figures and ratios for the issue's targets, each measured against its
+ * baseline in the same run (the machine is shared and noisy, so only ratios are judged).
+ *
+ *   npx tsx bench/index-bench.ts [--keys 1000000] [--reps 3]
+ */
+import BTreeModule from 'sorted-btree'
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js'
+import { AlexIndex } from '../src/index.js'
+
+// sorted-btree is CommonJS with the class on `default`.
+const BTree = ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ??
+  BTreeModule) as typeof BTreeModule
+
+const args = process.argv.slice(2)
+function arg(name: string, def: number): number {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : def
+}
+const N = arg('keys', 1_000_000)
+const REPS = arg('reps', 3)
+const QUERIES = 1_000_000
+const SCANS = 100_000
+
+// Deterministic PRNG (mulberry32) so runs are comparable.
+let seed = 0x9e3779b9
+function rand(): number {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+function gaussian(): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+}
+function shuffle(a: Float64Array): Float64Array {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    const t = a[i]!
+    a[i] = a[j]!
+    a[j] = t
+  }
+  return a
+}
+/** n distinct keys in random order. */
+function makeKeys(dist: 'uniform' | 'lognormal', n: number): Float64Array {
+  const set = new Set<number>()
+  while (set.size < n) {
+    const k = dist === 'uniform' ? Math.floor(rand() * 2 ** 50) : Math.exp(gaussian() * 2) * 1e6
+    set.add(k)
+  }
+  return shuffle(Float64Array.from(set))
+}
+
+function time(fn: () => void): number {
+  let best = Number.POSITIVE_INFINITY
+  for (let r = 0; r < REPS; r++) {
+    const t = performance.now()
+    fn()
+    best = Math.min(best, performance.now() - t)
+  }
+  return best
+}
+
+type Row = { what: string; alex: string; base: string; ratio: number; target: number; note: string }
+const rows: Row[] = []
+function record(
+  what: string,
+  alexMs: number,
+  baseMs: number,
+  target: number,
+  unit: string,
+  per: number,
+  note: string,
+): void {
+  const f = (ms: number) =>
+    unit === 'ns/op' ? `${((ms * 1e6) / per).toFixed(1)} ns/op` : `${ms.toFixed(1)} ms`
+  rows.push({ what, alex: f(alexMs), base: f(baseMs), ratio: baseMs / alexMs, target, note })
+  if (process.env.BENCH_VERBOSE) console.error(rows[rows.length - 1])
+}
+const extra: string[] = []
+let sink = 0
+
+function binarySearch(a: Float64Array, key: number): number {
+  let lo = 0
+  let hi = a.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const v = a[mid]!
+    if (v < key) lo = mid + 1
+    else if (v > key) hi = mid - 1
+    else return mid
+  }
+  return -1
+}
+
+for (const dist of ['uniform', 'lognormal'] as const) {
+  const keys = makeKeys(dist, N)
+  const sorted = Float64Array.from(keys).sort()
+  const queries = shuffle(Float64Array.from(keys).subarray(0, Math.min(QUERIES, N)).slice())
+  const payloadOf = sorted // payload = key, any number works
+  const map = new Map<number, number>()
+  for (let i = 0; i < N; i++) map.set(keys[i]!, i)
+  const builds: [string, () => AlexIndex][] = [
+    [
+      'inserts',
+      () => {
+        const ix = new AlexIndex()
+        for (let i = 0; i < N; i++) ix.set(keys[i]!, i)
+        return ix
+      },
+    ],
+    ['bulk', () => AlexIndex.from(sorted, payloadOf)],
+  ]
+  for (const [how, build] of builds) {
+    const ix = build()
+    const st = ix.stats()
+    const tAlex = time(() => {
+      let s = 0
+      for (let i = 0; i < queries.length; i++) s += ix.get(queries[i]!)!
+      sink += s
+    })
+    const tBin = time(() => {
+      let s = 0
+      for (let i = 0; i < queries.length; i++) s += binarySearch(sorted, queries[i]!)
+      sink += s
+    })
+    const tMap = time(() => {
+      let s = 0
+      for (let i = 0; i < queries.length; i++) s += map.get(queries[i]!)!
+      sink += s
+    })
+    record(`get ${dist} (${how}) vs binary search`, tAlex, tBin, 2.5, 'ns/op', queries.length, '')
+    record(`get ${dist} (${how}) vs Map.get`, tAlex, tMap, 1, 'ns/op', queries.length, '')
+    rows.push({
+      what: `memory ${dist} (${how})`,
+      alex: `${st.bytesPerKey.toFixed(1)} B/key`,
+      base: '32 B/key',
+      ratio: 32 / st.bytesPerKey,
+      target: 1,
+      note: `height ${st.height}, ${st.modelNodes} model / ${st.dataNodes} data nodes`,
+    })
+  }
+
+  // Bulk-load half, insert the other half in random order.
+  const half = N >> 1
+  const firstHalf = Float64Array.from(keys.subarray(0, half)).sort()
+  const secondHalf = keys.subarray(half)
+  const firstArr = Array.from(firstHalf)
+  const tAlexMixed = time(() => {
+    const ix = AlexIndex.from(firstHalf, firstHalf)
+    for (let i = 0; i < secondHalf.length; i++) ix.set(secondHalf[i]!, i)
+    sink += ix.size
+  })
+  const tBtreeMixed = time(() => {
+    const t = bulkLoad<number, number>(firstArr, firstArr, 64, (a, b) => a - b)
+    for (let i = 0; i < secondHalf.length; i++) t.set(secondHalf[i]!, i)
+    sink += t.size
+  })
+  record(
+    `bulk ${half} + insert ${N - half} ${dist} vs sorted-btree`,
+    tAlexMixed,
+    tBtreeMixed,
+    2,
+    'ms',
+    1,
+    'btree: bulkLoad + set',
+  )
+
+  // Scans of 100 consecutive entries from random existing keys.
+  const ix = AlexIndex.from(sorted, payloadOf)
+  const bt = bulkLoad<number, number>(
+    Array.from(sorted),
+    Array.from(payloadOf),
+    64,
+    (a, b) => a - b,
+  )
+  const starts = new Int32Array(SCANS)
+  for (let i = 0; i < SCANS; i++) starts[i] = Math.floor(rand() * (N - 100))
+  let acc = 0
+  const cb = (v: number) => {
+    acc += v
+  }
+  const tForEach = time(() => {
+    for (let i = 0; i < SCANS; i++) ix.forEach(cb, { gte: sorted[starts[i]!]!, limit: 100 })
+  })
+  const btCb = (_k: number, v: number) => {
+    acc += v
+  }
+  const tForRange = time(() => {
+    for (let i = 0; i < SCANS; i++) {
+      const s = starts[i]!
+      bt.forRange(sorted[s]!, sorted[s + 99]!, true, btCb)
+    }
+  })
+  record(
+    `scan 100 ${dist}: forEach vs btree.forRange`,
+    tForEach,
+    tForRange,
+    5,
+    'ns/op',
+    SCANS,
+    'per scan',
+  )
+  const tIter = time(() => {
+    for (let i = 0; i < SCANS; i++) {
+      for (const [, v] of ix.entries({ gte: sorted[starts[i]!]!, limit: 100 })) acc += v
+    }
+  })
+  const tBtIter = time(() => {
+    for (let i = 0; i < SCANS; i++) {
+      const it = bt.entries(sorted[starts[i]!]!)
+      for (let j = 0; j < 100; j++) acc += it.next().value![1]
+    }
+  })
+  record(
+    `scan 100 ${dist}: entries() vs btree.entries()`,
+    tIter,
+    tBtIter,
+    5,
+    'ns/op',
+    SCANS,
+    'per scan',
+  )
+  sink += acc
+}
+
+// Ascending appends (auto-increment ids and timestamps with jitter).
+{
+  const ts = new Float64Array(N)
+  let t = 1.7e12
+  for (let i = 0; i < N; i++) {
+    t += 1 + Math.floor(rand() * 20)
+    ts[i] = t
+  }
+  for (const [name, src] of [
+    ['ids', null],
+    ['timestamps', ts],
+  ] as const) {
+    const tAlex = time(() => {
+      const ix = new AlexIndex()
+      for (let i = 0; i < N; i++) ix.set(src === null ? i : src[i]!, i)
+      sink += ix.size
+    })
+    const tBt = time(() => {
+      const b = new BTree<number, number>(undefined, (a, c) => a - c)
+      for (let i = 0; i < N; i++) b.set(src === null ? i : src[i]!, i)
+      sink += b.size
+    })
+    record(`append ${N} ${name} vs sorted-btree`, tAlex, tBt, 2, 'ms', 1, '')
+  }
+  const ix = new AlexIndex()
+  for (let i = 0; i < N; i++) ix.set(ts[i]!, i)
+  const st = ix.stats()
+  rows.push({
+    what: 'memory appended timestamps',
+    alex: `${st.bytesPerKey.toFixed(1)} B/key`,
+    base: '32 B/key',
+    ratio: 32 / st.bytesPerKey,
+    target: 1,
+    note: `height ${st.height}, ${st.dataNodes} data nodes`,
+  })
+}
+
+// Worst single insert: every insert timed, random keys and appends.
+for (const [name, gen] of [
+  ['random', () => rand() * 2 ** 50],
+  ['append', (i: number) => i],
+] as [string, (i: number) => number][]) {
+  const ix = new AlexIndex()
+  const lat = new Float64Array(N)
+  const ks = new Float64Array(N)
+  for (let i = 0; i < N; i++) ks[i] = gen(i)
+  for (let i = 0; i < N; i++) {
+    const t = performance.now()
+    ix.set(ks[i]!, i)
+    lat[i] = performance.now() - t
+  }
+  const s = Float64Array.from(lat).sort()
+  const worst = s[N - 1]!
+  rows.push({
+    what: `worst single insert (${name}, ${N})`,
+    alex: `${worst.toFixed(3)} ms`,
+    base: '2 ms',
+    ratio: 2 / worst,
+    target: 1,
+    note: `p99.99 ${(s[Math.floor(N * 0.9999)]! * 1000).toFixed(1)} us, p99.9 ${(s[Math.floor(N * 0.999)]! * 1000).toFixed(1)} us`,
+  })
+}
+
+const w = Math.max(...rows.map((r) => r.what.length))
+console.log(`@alex/index benchmark: ${N} keys, best of ${REPS}, node ${process.version}`)
+console.log(
+  `${'what'.padEnd(w)} | ${'alex'.padStart(16)} | ${'baseline'.padStart(16)} | ratio  | target | result`,
+)
+for (const r of rows) {
+  console.log(
+    `${r.what.padEnd(w)} | ${r.alex.padStart(16)} | ${r.base.padStart(16)} | ${r.ratio.toFixed(2).padStart(6)} | ${`>=${r.target}`.padStart(6)} | ${r.ratio >= r.target ? 'PASS' : 'MISS'}${r.note ? `  (${r.note})` : ''}`,
+  )
+}
+for (const e of extra) console.log(e)
+if (sink === 42) console.log('')

@@ -1,0 +1,617 @@
+/**
+ * AlexIndex: an ordered map from finite number keys to number payloads, implemented as ALEX
+ * (Ding et al., "ALEX: An Updatable Adaptive Learned Index", SIGMOD 2020).
+ */
+import { lowestBit } from './bitmap.js'
+import { buildSubtree, type LinkContext, prepareInput } from './bulk-load.js'
+import { bitLength, isCatastrophic, MIN_SPLIT_KEYS } from './cost-model.js'
+import {
+  chooseLayout,
+  DataNode,
+  extract,
+  findPos,
+  insertAbsent,
+  type Layout,
+  lastKey,
+  layout,
+  MIN_SLOTS,
+  predict,
+  relayout,
+  removeAt,
+  scratch,
+  setPayloadAt,
+  upperBound,
+} from './data-node.js'
+import { invalidArgument, invalidKey, invalidValue } from './errors.js'
+import { AlexIterator, inRange, seekAfter, seekStart, step, Yield } from './iterator.js'
+import { domainOf } from './linear-model.js'
+import {
+  type AlexNode,
+  doubleFanout,
+  growDomain,
+  type ModelNode,
+  routeRaw,
+  routeSlot,
+  runOf,
+} from './model-node.js'
+import { type Cursor, leftmostLeaf, rightmostLeaf } from './navigate.js'
+import { type AlexIndexOptions, type Config, resolveOptions } from './options.js'
+import { normalizeRange, type RangeOptions } from './range.js'
+import { computeStats, type IndexStats } from './stats.js'
+
+/** Restructures tried for one insert before it is forced into its node. */
+const MAX_RESTRUCTURES = 4
+/** Slots searched branch-free around a lookup's prediction. */
+const WINDOW = 16
+
+/**
+ * An ordered map from finite number keys to number payloads, stored in an ALEX learned index.
+ * Keys: any finite number; -0 and 0 are the same key. Payloads: any number, stored exactly.
+ */
+export class AlexIndex implements Iterable<[number, number]> {
+  /** @internal Root node. */
+  _root: AlexNode
+  /** @internal Resolved options. */
+  readonly _cfg: Config
+  /** @internal Number of keys. */
+  _size = 0
+  /** @internal Incremented by every change of the key set or structure (for iterators). */
+  _version = 0
+  /** @internal Totals for stats(): inserts of new keys, search distance, shifts. */
+  _inserts = 0
+  _searchDistance = 0
+  _shifts = 0
+  _searchIterations = 0
+  private readonly pathNodes: ModelNode[] = []
+  private readonly pathSlots: number[] = []
+  private readonly run = { start: 0, len: 0 }
+  private readonly lay: Layout = { cap: 0, lo: 0, hi: 0 }
+  private readonly cursor: Cursor = { leaf: null, pos: 0 }
+
+  /** An empty index; see {@link AlexIndexOptions} for tuning. */
+  constructor(options?: AlexIndexOptions) {
+    this._cfg = resolveOptions(options)
+    this._root = new DataNode(MIN_SLOTS, this._cfg.maxDensity)
+  }
+
+  /**
+   * Bulk-loads keys and payloads (arrays or typed arrays of equal length), sorting them if
+   * needed; for a repeated key the last payload wins. Sorted Float64Array input is read without
+   * copying. Throws ERR_INVALID_KEY / ERR_INVALID_VALUE before building anything.
+   */
+  static from(
+    keys: ArrayLike<number>,
+    payloads: ArrayLike<number>,
+    options?: AlexIndexOptions,
+  ): AlexIndex {
+    const index = new AlexIndex(options)
+    const input = prepareInput(keys, payloads)
+    index.load(input.keys, input.payloads, input.count)
+    return index
+  }
+
+  private load(keys: Float64Array, payloads: Float64Array, n: number): void {
+    if (n === 0) return
+    const ctx: LinkContext = { prev: null }
+    const domain = domainOf(keys[0]!, keys[n - 1]!, n)
+    this._root = buildSubtree(keys, payloads, 0, n, domain, 0, this._cfg, ctx, false)
+    this._size = n
+    this._version++
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this._size
+  }
+
+  /** The payload of `key`, or undefined. Throws ERR_INVALID_KEY for a non-finite key. */
+  get(key: number): number | undefined {
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    let node = this._root
+    while (!node.isData) node = node.children[routeSlot(node, key)]!
+    const kv = node.kv
+    const cap = node.cap
+    const h = 2 * cap
+    const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
+    const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
+    // Gaps repeat the next key and its payload, so any slot holding the key answers. First a
+    // branch-free binary search of the 16 slots around the prediction (predictable control flow
+    // lets the CPU overlap the cache misses of consecutive lookups), then exponential search.
+    if (cap >= WINDOW) {
+      let lo = p - (WINDOW / 2 - 1)
+      if (lo < 0) lo = 0
+      else if (lo > cap - WINDOW) lo = cap - WINDOW
+      lo += 8 * +(kv[2 * lo + 16]! <= key)
+      lo += 4 * +(kv[2 * lo + 8]! <= key)
+      lo += 2 * +(kv[2 * lo + 4]! <= key)
+      lo += +(kv[2 * lo + 2]! <= key)
+      if (kv[2 * lo] === key) return kv[2 * lo + 1]
+    }
+    const i = upperBound(kv, cap, key, p) - 1
+    return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
+  }
+
+  /** Whether `key` is present. Throws ERR_INVALID_KEY for a non-finite key. */
+  has(key: number): boolean {
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    let node = this._root
+    while (!node.isData) node = node.children[routeSlot(node, key)]!
+    const kv = node.kv
+    const i = upperBound(kv, node.cap, key, predict(node, key)) - 1
+    return i >= 0 && kv[2 * i] === key
+  }
+
+  /**
+   * Sets the payload of `key`, inserting it if absent. Throws ERR_INVALID_KEY for a non-finite
+   * key and ERR_INVALID_VALUE for a non-number payload, changing nothing.
+   */
+  set(key: number, payload: number): this {
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    if (typeof payload !== 'number') throw invalidValue(payload)
+    key = key + 0
+    for (let attempt = 0; ; attempt++) {
+      const leaf = this.leafForInsert(key)
+      const kv = leaf.kv
+      const p = predict(leaf, key)
+      const i = upperBound(kv, leaf.cap, key, p)
+      if (i > 0 && kv[2 * i - 2] === key) {
+        setPayloadAt(leaf, i - 1, payload)
+        return this
+      }
+      // A long shift asks for a restructure once; after that the node takes the insert.
+      const force = attempt >= MAX_RESTRUCTURES
+      if (leaf.numKeys < leaf.threshold || force) {
+        const shifts = insertAbsent(leaf, key, payload, i, p, attempt > 0)
+        if (shifts >= 0) {
+          this._size++
+          this._version++
+          this._inserts++
+          const dist = i > p ? i - p : p - i
+          this._searchDistance += dist
+          this._searchIterations += bitLength(dist)
+          this._shifts += shifts
+          return this
+        }
+        if (force) {
+          // Completely full even after restructuring (depth cap): grow past the size limit.
+          this.lay.cap = leaf.cap * 2
+          this.lay.lo = 0
+          this.lay.hi = leaf.cap * 2
+          relayout(leaf, this.lay, this._cfg.maxDensity)
+          this._version++
+          continue
+        }
+      }
+      this.restructure(leaf, key)
+    }
+  }
+
+  /** Removes `key`; returns whether it was present. Throws ERR_INVALID_KEY like get(). */
+  delete(key: number): boolean {
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    let node = this._root
+    while (!node.isData) node = node.children[routeSlot(node, key)]!
+    const pos = findPos(node, key)
+    if (pos < 0) return false
+    removeAt(node, pos)
+    this._size--
+    this._version++
+    const cfg = this._cfg
+    if (node.numKeys < node.cap * cfg.minDensity && node.cap > 4 * MIN_SLOTS) {
+      chooseLayout(node.numKeys, 0, 0, cfg.initialDensity, cfg.maxDensity, Infinity, this.lay)
+      relayout(node, this.lay, cfg.maxDensity)
+    }
+    if (node.numKeys <= cfg.maxBuildKeys / 4) this.merge(node, key)
+    return true
+  }
+
+  /** Removes every key. */
+  clear(): void {
+    this._root = new DataNode(MIN_SLOTS, this._cfg.maxDensity)
+    this._size = 0
+    this._version++
+  }
+
+  /** Smallest key, or undefined when empty. */
+  min(): number | undefined {
+    let leaf: DataNode | null = leftmostLeaf(this._root)
+    while (leaf !== null && leaf.numKeys === 0) leaf = leaf.next
+    return leaf === null ? undefined : leaf.kv[0]
+  }
+
+  /** Largest key, or undefined when empty. */
+  max(): number | undefined {
+    let leaf: DataNode | null = rightmostLeaf(this._root)
+    while (leaf !== null && leaf.numKeys === 0) leaf = leaf.prev
+    return leaf === null ? undefined : lastKey(leaf)
+  }
+
+  /** [key, payload] pairs in key order (live, see the README), within an optional range. */
+  entries(range?: RangeOptions): IterableIterator<[number, number]> {
+    return new AlexIterator<[number, number]>(this, normalizeRange(range), Yield.Entries)
+  }
+
+  /** Keys in order within an optional range. */
+  keys(range?: RangeOptions): IterableIterator<number> {
+    return new AlexIterator<number>(this, normalizeRange(range), Yield.Keys)
+  }
+
+  /** Payloads in key order within an optional range. */
+  values(range?: RangeOptions): IterableIterator<number> {
+    return new AlexIterator<number>(this, normalizeRange(range), Yield.Values)
+  }
+
+  /** Same as entries(). */
+  [Symbol.iterator](): IterableIterator<[number, number]> {
+    return this.entries()
+  }
+
+  /**
+   * Calls `fn(payload, key, index)` for each entry in key order within an optional range,
+   * without allocating. `fn` may modify the index: the walk continues after the last key
+   * visited, as the iterators do.
+   */
+  forEach(
+    fn: (payload: number, key: number, index: AlexIndex) => void,
+    range?: RangeOptions,
+  ): void {
+    if (typeof fn !== 'function') throw invalidArgument('forEach needs a callback function')
+    const r = normalizeRange(range)
+    if (r.lo > r.hi || r.limit === 0) return
+    let remaining = r.limit
+    let version = this._version
+    if (r.reverse) {
+      const c: Cursor = { leaf: null, pos: 0 }
+      seekStart(this._root, r, c)
+      while (c.leaf !== null) {
+        const kv = c.leaf.kv
+        const key = kv[2 * c.pos]!
+        if (!inRange(r, key)) return
+        fn(kv[2 * c.pos + 1]!, key, this)
+        if (--remaining <= 0) return
+        if (this._version !== version) {
+          seekAfter(this._root, r, key, c)
+          version = this._version
+        } else step(r, c)
+      }
+      return
+    }
+    // Forward fast path: walk each leaf's bitmap words directly, no allocation per entry.
+    const c = this.cursor
+    seekStart(this._root, r, c)
+    let leaf = c.leaf
+    let pos = c.pos
+    const hi = r.hi
+    const hiInclusive = r.hiInclusive
+    while (leaf !== null) {
+      const kv = leaf.kv
+      const bm = leaf.bitmap
+      const words = bm.length
+      let w = pos >>> 5
+      let word = bm[w]! & (-1 << (pos & 31))
+      let changedAt = Number.NaN
+      for (;;) {
+        if (word === 0) {
+          if (++w >= words) break
+          word = bm[w]!
+          continue
+        }
+        const p = (w << 5) + lowestBit(word)
+        word &= word - 1
+        const key = kv[2 * p]!
+        if (hiInclusive ? key > hi : key >= hi) return
+        fn(kv[2 * p + 1]!, key, this)
+        if (--remaining <= 0) return
+        if (this._version !== version) {
+          changedAt = key
+          break
+        }
+      }
+      if (!Number.isNaN(changedAt)) {
+        seekAfter(this._root, r, changedAt, c)
+        version = this._version
+        leaf = c.leaf
+        pos = c.pos
+        continue
+      }
+      leaf = leaf.next
+      pos = 0
+    }
+  }
+
+  /** Shape, memory and cost counters of the index. */
+  stats(): IndexStats {
+    return computeStats(this)
+  }
+
+  /** Descends to the leaf of `key`, first growing any model node whose domain misses it. */
+  private leafForInsert(key: number): DataNode {
+    let node = this._root
+    const maxFanout = this._cfg.maxFanout
+    while (!node.isData) {
+      const n = node.children.length
+      const r = routeRaw(node, key)
+      if ((r < 0 || r >= n) && n < maxFanout) {
+        this.growModel(node, r)
+        continue
+      }
+      // biome-ignore lint/complexity/useMathMinMax: hot path; a ternary clamp compiles tighter
+      node = node.children[r > 0 ? (r < n - 1 ? r : n - 1) : 0]!
+    }
+    return node
+  }
+
+  /**
+   * Grows model node `m` (out-of-domain raw slot `r`) to the right or left, doubling until `r`
+   * is covered or the fanout reaches its maximum (after which keys beyond clamp to the edge
+   * child for good). New slots get empty data nodes linked into the leaf list.
+   */
+  private growModel(m: ModelNode, r: number): void {
+    const n = m.children.length
+    const maxFanout = this._cfg.maxFanout
+    const left = r < 0
+    const need = left ? n - r : r + 1
+    let e = 1
+    while (n * 2 ** e < need && n * 2 ** e < maxFanout) e++
+    const anchor = left ? leftmostLeaf(m.children[0]!) : rightmostLeaf(m.children[n - 1]!)
+    const maxDensity = this._cfg.maxDensity
+    const made = growDomain(m, e, left, () => new DataNode(MIN_SLOTS, maxDensity))
+    if (left) {
+      for (const node of made) {
+        const d = node as DataNode
+        d.next = anchor
+        d.prev = anchor.prev
+        if (anchor.prev !== null) anchor.prev.next = d
+        anchor.prev = d
+      }
+    } else {
+      let cur = anchor
+      for (const node of made) {
+        const d = node as DataNode
+        d.prev = cur
+        d.next = cur.next
+        if (cur.next !== null) cur.next.prev = d
+        cur.next = d
+        cur = d
+      }
+    }
+    this._version++
+  }
+
+  /** Records the model nodes and slots from the root to the leaf of `key`; returns the depth. */
+  private findPath(key: number): number {
+    let node = this._root
+    let depth = 0
+    while (!node.isData) {
+      const s = routeSlot(node, key)
+      this.pathNodes[depth] = node
+      this.pathSlots[depth] = s
+      depth++
+      node = node.children[s]!
+    }
+    return depth
+  }
+
+  /**
+   * Makes room in a full leaf before inserting `key`: expand and retrain it, or when it is at
+   * its size limit or its model no longer fits (the cost model's catastrophic case), split it
+   * sideways into its parent's pointers or downward into a new model node.
+   */
+  private restructure(leaf: DataNode, key: number): void {
+    const cfg = this._cfg
+    this._version++
+    const depth = this.findPath(key)
+    const n = leaf.numKeys
+    const tries = leaf.numInserts + 1
+    const appendFrac = (leaf.numAppends + (key > lastKey(leaf) ? 1 : 0)) / tries
+    const prependFrac = (leaf.numPrepends + (key < leaf.kv[0]! ? 1 : 0)) / tries
+    const lay = this.lay
+    chooseLayout(
+      n,
+      appendFrac,
+      prependFrac,
+      cfg.expandDensity,
+      cfg.maxDensity,
+      cfg.maxDataNodeSlots,
+      lay,
+    )
+    const canExpand =
+      lay.cap <= cfg.maxDataNodeSlots && n + 2 <= Math.floor(lay.cap * cfg.maxDensity)
+    if (canExpand && !(n >= MIN_SPLIT_KEYS && catastrophic(leaf))) {
+      relayout(leaf, lay, cfg.maxDensity)
+      return
+    }
+    if (depth >= cfg.maxDepth - 1) {
+      chooseLayout(n, appendFrac, prependFrac, cfg.expandDensity, cfg.maxDensity, Infinity, lay)
+      relayout(leaf, lay, cfg.maxDensity)
+      return
+    }
+    const [ks, vs] = scratch(n)
+    extract(leaf, ks, vs, 0)
+    if (depth === 0) {
+      this.splitDownward(leaf, key, ks, vs, n, null, 0, 0)
+      return
+    }
+    this.splitSideways(leaf, key, ks, vs, n, depth, appendFrac, prependFrac)
+  }
+
+  /**
+   * Splits `leaf` (entries in ks/vs) across its run of pointers in its parent, halving the run
+   * (doubling the parent first if the run is one pointer). A half that would get no keys gets a
+   * new empty node without copying anything (the common case for appends). Falls back to a
+   * downward split when the parent cannot separate the keys.
+   */
+  private splitSideways(
+    leaf: DataNode,
+    key: number,
+    ks: Float64Array,
+    vs: Float64Array,
+    n: number,
+    depth: number,
+    appendFrac: number,
+    prependFrac: number,
+  ): void {
+    const cfg = this._cfg
+    const m = this.pathNodes[depth - 1]!
+    runOf(m, this.pathSlots[depth - 1]!, this.run)
+    let s = this.run.start
+    let len = this.run.len
+    for (;;) {
+      if (len === 1) {
+        if (m.children.length < cfg.maxFanout && doublingSeparates(m, ks[0]!, ks[n - 1]!, key)) {
+          doubleFanout(m)
+          s *= 2
+          len = 2
+        } else {
+          this.splitDownward(leaf, key, ks, vs, n, m, s, len)
+          return
+        }
+      }
+      const mid = s + len / 2
+      let lo = 0
+      let hi = n
+      while (lo < hi) {
+        const h = (lo + hi) >>> 1
+        if (routeSlot(m, ks[h]!) < mid) lo = h + 1
+        else hi = h
+      }
+      const idx = lo
+      if (idx === 0 || idx === n) {
+        const keysRight = idx === 0
+        const keyRight = routeSlot(m, key) >= mid
+        const empty = new DataNode(MIN_SLOTS, cfg.maxDensity)
+        if (keysRight) {
+          for (let i = s; i < mid; i++) m.children[i] = empty
+          linkBefore(leaf, empty)
+          s = mid
+        } else {
+          for (let i = mid; i < s + len; i++) m.children[i] = empty
+          linkAfter(leaf, empty)
+        }
+        len /= 2
+        if (keyRight !== keysRight) return
+        continue
+      }
+      const right = new DataNode(MIN_SLOTS, cfg.maxDensity)
+      const lay = this.lay
+      chooseLayout(n - idx, appendFrac, 0, cfg.initialDensity, cfg.maxDensity, Infinity, lay)
+      layout(right, ks, vs, idx, n, lay.cap, lay.lo, lay.hi, cfg.maxDensity)
+      chooseLayout(idx, 0, prependFrac, cfg.initialDensity, cfg.maxDensity, Infinity, lay)
+      layout(leaf, ks, vs, 0, idx, lay.cap, lay.lo, lay.hi, cfg.maxDensity)
+      for (let i = mid; i < s + len; i++) m.children[i] = right
+      linkAfter(leaf, right)
+      return
+    }
+  }
+
+  /**
+   * Replaces `leaf` (entries in ks/vs) by a model node over its keys and `key`, built by the
+   * bulk loader so the fanout is chosen by the cost model; `parent` null means the root.
+   */
+  private splitDownward(
+    leaf: DataNode,
+    key: number,
+    ks: Float64Array,
+    vs: Float64Array,
+    n: number,
+    parent: ModelNode | null,
+    s: number,
+    len: number,
+  ): void {
+    const lo = Math.min(ks[0]!, key)
+    const hi = Math.max(ks[n - 1]!, key)
+    const domain = domainOf(lo, hi, n + 1)
+    const depth = parent === null ? 0 : this.findPath(key) - 1
+    const ctx: LinkContext = { prev: leaf.prev }
+    const sub = buildSubtree(ks, vs, 0, n, domain, depth, this._cfg, ctx, true)
+    const last = ctx.prev!
+    last.next = leaf.next
+    if (leaf.next !== null) leaf.next.prev = last
+    if (parent === null) this._root = sub
+    else for (let i = s; i < s + len; i++) parent.children[i] = sub
+  }
+
+  /**
+   * After a delete left `leaf` small: merges it with its buddy run (the other half of the
+   * aligned run twice its size) when that is one data node and both fit comfortably in one
+   * node, and replaces a model node left with a single child by that child. Repeats upward.
+   */
+  private merge(leaf: DataNode, key: number): void {
+    const cfg = this._cfg
+    for (;;) {
+      const depth = this.findPath(key)
+      if (depth === 0) return
+      const m = this.pathNodes[depth - 1]!
+      runOf(m, this.pathSlots[depth - 1]!, this.run)
+      const s = this.run.start
+      const len = this.run.len
+      const fanout = m.children.length
+      if (len === fanout) {
+        if (depth === 1) this._root = leaf
+        else {
+          const gm = this.pathNodes[depth - 2]!
+          runOf(gm, this.pathSlots[depth - 2]!, this.run)
+          for (let i = this.run.start; i < this.run.start + this.run.len; i++) gm.children[i] = leaf
+        }
+        this._version++
+        continue
+      }
+      const bs = s ^ len
+      const buddy = m.children[bs]!
+      if (!buddy.isData || m.children[bs + len - 1] !== buddy) return
+      if (leaf.numKeys + buddy.numKeys > cfg.maxBuildKeys / 2) return
+      const left = s < bs ? leaf : buddy
+      const right = s < bs ? buddy : leaf
+      const total = left.numKeys + right.numKeys
+      const [ks, vs] = scratch(total)
+      extract(left, ks, vs, 0)
+      extract(right, ks, vs, left.numKeys)
+      chooseLayout(total, 0, 0, cfg.initialDensity, cfg.maxDensity, Infinity, this.lay)
+      layout(left, ks, vs, 0, total, this.lay.cap, this.lay.lo, this.lay.hi, cfg.maxDensity)
+      left.next = right.next
+      if (right.next !== null) right.next.prev = left
+      const start = Math.min(s, bs)
+      for (let i = start; i < start + 2 * len; i++) m.children[i] = left
+      this._version++
+      leaf = left
+    }
+  }
+}
+
+function catastrophic(leaf: DataNode): boolean {
+  return isCatastrophic(
+    leaf.expectedIters,
+    leaf.expectedShifts,
+    leaf.numInserts,
+    leaf.numIters,
+    leaf.numShifts,
+  )
+}
+
+/** Whether doubling `m` would route the smallest and largest of these keys apart. */
+function doublingSeparates(m: ModelNode, min: number, max: number, key: number): boolean {
+  const a = Math.min(key, min)
+  const b = Math.max(key, max)
+  const last = 2 * m.children.length - 1
+  const slope = m.slope * 2
+  const off = m.off * 2
+  const ra = Math.floor((a * m.pre - m.base) * m.scale * slope) + off
+  const rb = Math.floor((b * m.pre - m.base) * m.scale * slope) + off
+  const sa = Math.max(0, Math.min(ra, last))
+  const sb = Math.max(0, Math.min(rb, last))
+  return sa !== sb
+}
+
+function linkAfter(node: DataNode, added: DataNode): void {
+  added.prev = node
+  added.next = node.next
+  if (node.next !== null) node.next.prev = added
+  node.next = added
+}
+
+function linkBefore(node: DataNode, added: DataNode): void {
+  added.next = node
+  added.prev = node.prev
+  if (node.prev !== null) node.prev.next = added
+  node.prev = added
+}
