@@ -42,7 +42,7 @@ import { computeStats, type IndexStats } from './stats.js'
 /** Restructures tried for one insert before it is forced into its node. */
 const MAX_RESTRUCTURES = 4
 /** Slots searched branch-free around a lookup's prediction. */
-const WINDOW = 16
+const WINDOW = 8
 
 /**
  * An ordered map from finite number keys to number payloads, stored in an ALEX learned index.
@@ -114,18 +114,26 @@ export class AlexIndex implements Iterable<[number, number]> {
     const h = 2 * cap
     const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
     const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
-    // Gaps repeat the next key and its payload, so any slot holding the key answers. First a
-    // branch-free binary search of the 16 slots around the prediction (predictable control flow
-    // lets the CPU overlap the cache misses of consecutive lookups), then exponential search.
+    // Gaps repeat the next key and its payload, so any slot holding the key answers. First
+    // count the keys <= key among the 8 slots around the prediction: independent loads and no
+    // branches, so the CPU overlaps the cache misses of consecutive lookups. Then, rarely,
+    // exponential search.
     if (cap >= WINDOW) {
       let lo = p - (WINDOW / 2 - 1)
       if (lo < 0) lo = 0
       else if (lo > cap - WINDOW) lo = cap - WINDOW
-      lo += 8 * +(kv[2 * lo + 16]! <= key)
-      lo += 4 * +(kv[2 * lo + 8]! <= key)
-      lo += 2 * +(kv[2 * lo + 4]! <= key)
-      lo += +(kv[2 * lo + 2]! <= key)
-      if (kv[2 * lo] === key) return kv[2 * lo + 1]
+      const o = 2 * lo
+      const at =
+        o +
+        2 *
+          (+(kv[o + 2]! <= key) +
+            +(kv[o + 4]! <= key) +
+            +(kv[o + 6]! <= key) +
+            +(kv[o + 8]! <= key) +
+            +(kv[o + 10]! <= key) +
+            +(kv[o + 12]! <= key) +
+            +(kv[o + 14]! <= key))
+      if (kv[at] === key) return kv[at + 1]
     }
     const i = upperBound(kv, cap, key, p) - 1
     return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
@@ -319,6 +327,73 @@ export class AlexIndex implements Iterable<[number, number]> {
     }
   }
 
+  /**
+   * Copies entries of an optional range, in its order, into `keysOut` and `payloadsOut` (either
+   * may be null) until the range or the arrays (the shorter given one) run out; returns the
+   * count. The non-allocating batch path for scans: no callback and no iterator per entry.
+   */
+  scan(
+    keysOut: Float64Array | null,
+    payloadsOut: Float64Array | null,
+    range?: RangeOptions,
+  ): number {
+    const r = normalizeRange(range)
+    const room = Math.min(
+      r.limit,
+      keysOut === null ? Number.POSITIVE_INFINITY : keysOut.length,
+      payloadsOut === null ? Number.POSITIVE_INFINITY : payloadsOut.length,
+    )
+    if (room === Number.POSITIVE_INFINITY) {
+      throw invalidArgument('scan needs keysOut or payloadsOut to bound the copy')
+    }
+    if (r.lo > r.hi || room === 0) return 0
+    const c = this.cursor
+    seekStart(this._root, r, c)
+    let n = 0
+    if (r.reverse) {
+      while (c.leaf !== null && n < room) {
+        const kv = c.leaf.kv
+        const key = kv[2 * c.pos]!
+        if (!inRange(r, key)) break
+        if (keysOut !== null) keysOut[n] = key
+        if (payloadsOut !== null) payloadsOut[n] = kv[2 * c.pos + 1]!
+        n++
+        step(r, c)
+      }
+      c.leaf = null
+      return n
+    }
+    let leaf = c.leaf
+    let pos = c.pos
+    c.leaf = null
+    const hi = r.hi
+    const hiInclusive = r.hiInclusive
+    while (leaf !== null) {
+      const kv = leaf.kv
+      const bm = leaf.bitmap
+      const words = bm.length
+      let w = pos >>> 5
+      let word = bm[w]! & (-1 << (pos & 31))
+      for (;;) {
+        if (word === 0) {
+          if (++w >= words) break
+          word = bm[w]!
+          continue
+        }
+        const p = (w << 5) + lowestBit(word)
+        word &= word - 1
+        const key = kv[2 * p]!
+        if (hiInclusive ? key > hi : key >= hi) return n
+        if (keysOut !== null) keysOut[n] = key
+        if (payloadsOut !== null) payloadsOut[n] = kv[2 * p + 1]!
+        if (++n >= room) return n
+      }
+      leaf = leaf.next
+      pos = 0
+    }
+    return n
+  }
+
   /** Shape, memory and cost counters of the index. */
   stats(): IndexStats {
     return computeStats(this)
@@ -355,6 +430,8 @@ export class AlexIndex implements Iterable<[number, number]> {
     while (n * 2 ** e < need && n * 2 ** e < maxFanout) e++
     const anchor = left ? leftmostLeaf(m.children[0]!) : rightmostLeaf(m.children[n - 1]!)
     const maxDensity = this._cfg.maxDensity
+    // Inserts past the edge will now go to the new nodes: the old edge leaf is left behind.
+    this.compactIfSparse(anchor)
     const made = growDomain(m, e, left, () => new DataNode(MIN_SLOTS, maxDensity))
     if (left) {
       for (const node of made) {
@@ -376,6 +453,31 @@ export class AlexIndex implements Iterable<[number, number]> {
       }
     }
     this._version++
+  }
+
+  /**
+   * Repacks a leaf at the initial density if it is much sparser, as happens to a node laid out
+   * with room for appends (or prepends) once the sequence has moved on to a new node.
+   */
+  private compactIfSparse(leaf: DataNode): void {
+    const cfg = this._cfg
+    if (leaf.numKeys === 0 || leaf.numKeys >= leaf.cap * cfg.initialDensity * 0.9) return
+    chooseLayout(leaf.numKeys, 0, 0, cfg.initialDensity, cfg.maxDensity, Infinity, this.lay)
+    relayout(leaf, this.lay, cfg.maxDensity)
+  }
+
+  /**
+   * How many more keys an append-mostly (or prepend-mostly) leaf can expect before its keys
+   * reach the edge of its pointer run, at its current key density: room for more would stay
+   * empty once the sequence moves on to the next node.
+   */
+  private edgeRoom(leaf: DataNode, depth: number, n: number, appending: boolean): number {
+    const m = this.pathNodes[depth - 1]!
+    runOf(m, this.pathSlots[depth - 1]!, this.run)
+    const first = leaf.kv[0]!
+    const last = lastKey(leaf)
+    if (appending) return keysToSlot(m, this.run.start + this.run.len, last, n, last - first)
+    return keysToSlot(m, this.run.start, first, n, last - first)
   }
 
   /** Records the model nodes and slots from the root to the leaf of `key`; returns the depth. */
@@ -406,6 +508,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     const appendFrac = (leaf.numAppends + (key > lastKey(leaf) ? 1 : 0)) / tries
     const prependFrac = (leaf.numPrepends + (key < leaf.kv[0]! ? 1 : 0)) / tries
     const lay = this.lay
+    const growth = depth === 0 ? n : this.edgeRoom(leaf, depth, n, appendFrac > prependFrac)
     chooseLayout(
       n,
       appendFrac,
@@ -414,6 +517,7 @@ export class AlexIndex implements Iterable<[number, number]> {
       cfg.maxDensity,
       cfg.maxDataNodeSlots,
       lay,
+      growth,
     )
     const canExpand =
       lay.cap <= cfg.maxDataNodeSlots && n + 2 <= Math.floor(lay.cap * cfg.maxDensity)
@@ -489,14 +593,25 @@ export class AlexIndex implements Iterable<[number, number]> {
           linkAfter(leaf, empty)
         }
         len /= 2
-        if (keyRight !== keysRight) return
+        if (keyRight !== keysRight) {
+          this.compactIfSparse(leaf)
+          return
+        }
         continue
       }
+      // Only the half that takes the pending insert keeps room for appends or prepends; the
+      // other half of a sequential workload will see no more inserts and is packed evenly.
+      const keyRight = routeSlot(m, key) >= mid
       const right = new DataNode(MIN_SLOTS, cfg.maxDensity)
       const lay = this.lay
-      chooseLayout(n - idx, appendFrac, 0, cfg.initialDensity, cfg.maxDensity, Infinity, lay)
+      const rightAppends = keyRight ? appendFrac : 0
+      const rn = n - idx
+      const rGrowth = keysToSlot(m, s + len, ks[n - 1]!, rn, ks[n - 1]! - ks[idx]!)
+      chooseLayout(rn, rightAppends, 0, cfg.initialDensity, cfg.maxDensity, Infinity, lay, rGrowth)
       layout(right, ks, vs, idx, n, lay.cap, lay.lo, lay.hi, cfg.maxDensity)
-      chooseLayout(idx, 0, prependFrac, cfg.initialDensity, cfg.maxDensity, Infinity, lay)
+      const leftPrepends = keyRight ? 0 : prependFrac
+      const lGrowth = keysToSlot(m, s, ks[0]!, idx, ks[idx - 1]! - ks[0]!)
+      chooseLayout(idx, 0, leftPrepends, cfg.initialDensity, cfg.maxDensity, Infinity, lay, lGrowth)
       layout(leaf, ks, vs, 0, idx, lay.cap, lay.lo, lay.hi, cfg.maxDensity)
       for (let i = mid; i < s + len; i++) m.children[i] = right
       linkAfter(leaf, right)
@@ -600,6 +715,18 @@ function doublingSeparates(m: ModelNode, min: number, max: number, key: number):
   const sa = Math.max(0, Math.min(ra, last))
   const sb = Math.max(0, Math.min(rb, last))
   return sa !== sb
+}
+
+/**
+ * Estimated keys between `edgeKey` and the boundary key of slot `slot` of `m`, for `n` keys
+ * spread over `width`. Capped at n (doubling), and n when unknown or degenerate.
+ */
+function keysToSlot(m: ModelNode, slot: number, edgeKey: number, n: number, width: number): number {
+  const x = (slot - m.off) / m.slope / m.scale
+  const boundary = (x + m.base) / m.pre
+  const gap = Math.abs(boundary - edgeKey)
+  if (!(width > 0) || !Number.isFinite(gap)) return n
+  return Math.min(n, Math.ceil((gap / width) * n))
 }
 
 function linkAfter(node: DataNode, added: DataNode): void {

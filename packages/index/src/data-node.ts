@@ -382,8 +382,9 @@ export interface Layout {
 
 /**
  * Chooses a capacity and span for `n` keys. Nodes whose recent inserts were mostly appends
- * (or prepends) keep their keys at `maxDensity` and leave as much room again on that side, so
- * sequential inserts cost O(1) amortized; others spread keys evenly at `density`.
+ * (or prepends) keep their keys at `maxDensity` and leave room on that side for `growth` more
+ * keys (default n: doubling, so sequential inserts cost O(1) amortized); others spread keys
+ * evenly at `density`.
  */
 export function chooseLayout(
   n: number,
@@ -393,10 +394,11 @@ export function chooseLayout(
   maxDensity: number,
   maxSlots: number,
   out: Layout,
+  growth = n,
 ): void {
   if (appendFrac > 0.5 || prependFrac > 0.5) {
     const dense = Math.ceil(n / maxDensity)
-    let cap = Math.max(MIN_SLOTS, 2 * dense)
+    let cap = Math.max(MIN_SLOTS, dense + Math.ceil(Math.max(growth, n / 8) / maxDensity))
     if (cap > maxSlots) cap = Math.max(maxSlots, Math.ceil(n / density))
     out.cap = cap
     if (appendFrac > 0.5) {

@@ -48,9 +48,10 @@ export function planFanout(
   const maxKeys = cfg.maxBuildKeys
   const maxLevel = Math.round(Math.log2(cfg.maxFanout))
 
-  const singleCost = allowData
-    ? expectedSearchCost(keys, start, end, stride, density) * n + NODE_COST
-    : Number.POSITIVE_INFINITY
+  const singleCost =
+    allowData && n <= maxKeys
+      ? expectedSearchCost(keys, start, end, stride, density) * n + NODE_COST
+      : Number.POSITIVE_INFINITY
 
   // costs[k][b], counts[k][b]: cost and key count of bucket b at level k (level 0 = whole).
   const costs: Float64Array[] = [Float64Array.of(singleCost)]
@@ -74,7 +75,8 @@ export function planFanout(
       const s = start + t0 * stride
       const e = t1 === ns ? end : start + t1 * stride
       let cost = expectedSearchCost(keys, s, e, stride, density) * count + NODE_COST
-      if (count > maxKeys) cost += TRAVERSAL_COST * count
+      // An oversized bucket becomes a subtree: one more level and at least this many nodes.
+      if (count > maxKeys) cost += TRAVERSAL_COST * count + NODE_COST * Math.ceil(count / maxKeys)
       c[b] = cost
       cnt[b] = count
       total += cost
@@ -86,7 +88,7 @@ export function planFanout(
       bestCost = total
       bestLevel = k
       worse = 0
-    } else if (++worse >= 3) break
+    } else if (ns / f <= maxKeys / stride && ++worse >= 3) break
   }
   if (bestLevel === 0) return null
   const fanout = 2 ** bestLevel

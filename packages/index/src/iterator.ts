@@ -66,6 +66,8 @@ export class AlexIterator<T> implements IterableIterator<T> {
   private readonly cursor: Cursor = { leaf: null, pos: 0 }
   private remaining: number
   private started = false
+  /** Whether the fast path applies (forward iteration, after the first entry). */
+  private fast = false
   private version = 0
   private lastKey = 0
 
@@ -77,6 +79,34 @@ export class AlexIterator<T> implements IterableIterator<T> {
   }
 
   next(): IteratorResult<T> {
+    // Fast path (kept small so it can be inlined into the caller's loop): the next entry of
+    // the current leaf, going forward, with the index unchanged.
+    const c = this.cursor
+    const leaf = c.leaf
+    if (leaf !== null && this.fast && this.version === this.src._version && this.remaining > 0) {
+      const pos = nextSet(leaf.bitmap, c.pos + 1, leaf.cap)
+      if (pos < leaf.cap) {
+        const key = leaf.kv[2 * pos]!
+        const r = this.range
+        if (r.hiInclusive ? key <= r.hi : key < r.hi) {
+          c.pos = pos
+          this.lastKey = key
+          this.remaining--
+          const kind = this.kind
+          const value =
+            kind === Yield.Keys
+              ? key
+              : kind === Yield.Values
+                ? leaf.kv[2 * pos + 1]!
+                : [key, leaf.kv[2 * pos + 1]!]
+          return { value: value as T, done: false }
+        }
+      }
+    }
+    return this.slowNext()
+  }
+
+  private slowNext(): IteratorResult<T> {
     if (this.remaining <= 0) return DONE
     const c = this.cursor
     const r = this.range
@@ -105,6 +135,7 @@ export class AlexIterator<T> implements IterableIterator<T> {
     }
     this.lastKey = key
     this.remaining--
+    this.fast = !r.reverse
     const value =
       this.kind === Yield.Entries
         ? [key, leaf.kv[2 * c.pos + 1]!]
