@@ -5,13 +5,13 @@ import type { DataSegment } from './data-segment.js'
 import { AlexStorageError, ErrorCode, storeFailed } from './errors.js'
 import { classifyNames, retiredName, snapshotName } from './file-names.js'
 import {
-  LOCATION_SLOT_FACTOR,
+  LOCATION_LONG,
   RECORD_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
   TYPE_PUT,
   TYPE_TOMBSTONE,
 } from './format.js'
-import { offsetOf, packLocation, slotOf } from './location.js'
+import { lengthFieldOf, offsetOf, packLocation, slotOf } from './location.js'
 import { StoreLock } from './lock-file.js'
 import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { PendingWrites } from './pending-writes.js'
@@ -170,17 +170,17 @@ export class AlexStorage {
     if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
     const location = this.index.get(key)
     if (location === undefined) return undefined
-    const offset = location >>> 0
-    const slot = (location - offset) / LOCATION_SLOT_FACTOR
+    // Location = (slot * 2^27 + offset) * 2^11 + length (see location.ts), decoded inline.
+    const length = location & 2047
+    const rest = (location - length) / 2048
+    const offset = rest & 0x7ffffff
+    const slot = (rest - offset) / 134217728
     const bytes = this.bufs[slot]
-    if (bytes !== undefined) {
+    if (bytes !== undefined && length !== LOCATION_LONG) {
       this.segments.cache.ref[slot] = 1
-      const o = offset + 4
-      const length =
-        (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0
       return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
     }
-    return this.segments.readMiss(location)
+    return this.segments.readValue(location)
   }
 
   /** True if `key` has a value. Synchronous. */
@@ -248,15 +248,12 @@ export class AlexStorage {
   }
 
   private valueAt(location: number): Uint8Array {
-    const offset = offsetOf(location)
     const bytes = this.bufs[slotOf(location)]
-    if (bytes !== undefined) {
-      const o = offset + 4
-      const length =
-        (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0
-      return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
+    const length = lengthFieldOf(location)
+    if (bytes !== undefined && length !== LOCATION_LONG) {
+      return new Uint8Array(bytes.buffer, offsetOf(location) + RECORD_HEADER_SIZE, length)
     }
-    return this.segments.readMiss(location)
+    return this.segments.readValue(location)
   }
 
   // ---------------------------------------------------------------- writes
@@ -679,7 +676,7 @@ export class AlexStorage {
           }
           const at = out.appendRecordFrom(source, offset, size)
           out.flushLimit = out.length
-          this.index.set(keys[i]!, packLocation(out.slot, at))
+          this.index.set(keys[i]!, packLocation(out.slot, at, size - RECORD_HEADER_SIZE))
           segments.moveLive(source, out, size)
         }
         if (n < COMPACTION_CHUNK) break

@@ -40,12 +40,21 @@ export const SNAPSHOT_TABLE_ENTRY_SIZE = 32
 /** Size of the snapshot trailer (crc32 + end marker). */
 export const SNAPSHOT_TRAILER_SIZE = 8
 
-/** A location is `slot * LOCATION_SLOT_FACTOR + offset` (section 2 of the format doc). */
-export const LOCATION_SLOT_FACTOR = 4294967296 // 2^32
-/** Exclusive upper bound on slots, so that every location is an integer below 2^52. */
-export const MAX_SLOTS = 1048576 // 2^20
-/** Exclusive upper bound on a segment's size (offsets are u32). */
-export const MAX_SEGMENT_BYTES = 4294967296
+/**
+ * A location packs a slot, a byte offset and (for short values) the value length into one
+ * integer below 2^53 (section 2 of the format doc): `(slot * 2^27 + offset) * 2^11 + length`.
+ */
+export const LOCATION_LENGTH_BITS = 11
+/** `2^LOCATION_LENGTH_BITS`. */
+export const LOCATION_LENGTH_FACTOR = 2048
+/** Length field meaning "2047 bytes or more: read the length from the record header". */
+export const LOCATION_LONG = 2047
+/** `2^27`: offsets are below this. */
+export const LOCATION_OFFSET_FACTOR = 134217728
+/** Exclusive upper bound on slots (15 bits). */
+export const MAX_SLOTS = 32768
+/** Exclusive upper bound on a segment's size: offsets have 27 bits (128 MiB). */
+export const MAX_SEGMENT_BYTES = 134217728
 
 /** Lock file first line. */
 export const LOCK_HEADER = 'alexstorage-lock 1'

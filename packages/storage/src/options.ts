@@ -1,5 +1,6 @@
 import type { FileSystem, RecoveryMode, SyncMode } from '@alex/wal'
 import { AlexStorageError, ErrorCode } from './errors.js'
+import { MAX_SEGMENT_BYTES, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
 
 /** Options for `AlexStorage.open`. Every field is optional. */
 export interface AlexStorageOptions {
@@ -19,9 +20,12 @@ export interface AlexStorageOptions {
   checkpointRecords?: number
   /** Memory for resident data-segment images, in bytes (default 256 MiB). See the README. */
   cacheBytes?: number
-  /** Largest value accepted, in bytes (default 16 MiB, at most 1 GiB). */
+  /** Largest value accepted, in bytes (default 16 MiB, at most 128 MiB - 41). */
   maxValueBytes?: number
-  /** Size of a data segment's in-memory image; a segment is sealed when full (default 8 MiB). */
+  /**
+   * Size of a data segment's in-memory image; a segment is sealed when full (default 8 MiB, at
+   * most 128 MiB). A store holds at most 32768 segments (256 GiB of records at the default).
+   */
   segmentBytes?: number
   /** Open without the write lock; every write rejects with `ERR_READ_ONLY` (default false). */
   readOnly?: boolean
@@ -122,7 +126,7 @@ export function resolveOptions(options: AlexStorageOptions | undefined): Resolve
     o.maxValueBytes,
     DEFAULTS.maxValueBytes,
     0,
-    1024 * MiB,
+    MAX_SEGMENT_BYTES - SEGMENT_HEADER_SIZE - RECORD_HEADER_SIZE,
   )
   return {
     sync,
@@ -149,7 +153,13 @@ export function resolveOptions(options: AlexStorageOptions | undefined): Resolve
     ),
     cacheBytes: integer('cacheBytes', o.cacheBytes, DEFAULTS.cacheBytes, 0, 2 ** 50),
     maxValueBytes,
-    segmentBytes: integer('segmentBytes', o.segmentBytes, DEFAULTS.segmentBytes, 4096, 2 ** 31),
+    segmentBytes: integer(
+      'segmentBytes',
+      o.segmentBytes,
+      DEFAULTS.segmentBytes,
+      4096,
+      MAX_SEGMENT_BYTES,
+    ),
     readOnly: o.readOnly ?? DEFAULTS.readOnly,
     autoCompaction: o.autoCompaction ?? DEFAULTS.autoCompaction,
     compactionThreshold: threshold,

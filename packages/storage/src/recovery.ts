@@ -5,7 +5,7 @@ import { readKey, readLsn, readType } from './data-record.js'
 import { DataSegment } from './data-segment.js'
 import { AlexStorageError, corruption, ErrorCode } from './errors.js'
 import { classifyNames, retiredName, segmentName, snapshotName, walPath } from './file-names.js'
-import { SEGMENT_HEADER_SIZE, TYPE_PUT } from './format.js'
+import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, TYPE_PUT } from './format.js'
 import { packLocation } from './location.js'
 import type { StoreLock } from './lock-file.js'
 import type { ResolvedOptions } from './options.js'
@@ -358,7 +358,10 @@ function scanAll(
     const key = readKey(s.view, offset)
     const lsn = readLsn(s.view, offset)
     if (lsn > maxLsn) maxLsn = lsn
-    const location = readType(s.bytes, offset) === TYPE_PUT ? packLocation(slot, offset) : -1
+    const location =
+      readType(s.bytes, offset) === TYPE_PUT
+        ? packLocation(slot, offset, size - RECORD_HEADER_SIZE)
+        : -1
     let e = scan.entry.get(key)
     if (e === undefined) {
       if (scan.count === scan.lsns.length) growScan(scan)

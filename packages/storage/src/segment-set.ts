@@ -5,7 +5,7 @@ import { DataSegment } from './data-segment.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { segmentName } from './file-names.js'
 import { MAX_SLOTS, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
-import { offsetOf, packLocation, slotOf } from './location.js'
+import { knownRecordSize, offsetOf, packLocation, slotOf } from './location.js'
 import { SegmentCache } from './value-cache.js'
 
 /** Unflushed durable bytes of the active segment that trigger a write to its file. */
@@ -155,7 +155,7 @@ export class SegmentSet {
     if (segment === undefined || !segment.hasRoom(n)) segment = this.startActive(n)
     const offset = segment.append(type, lsn, key, value)
     this.dataBytes += RECORD_HEADER_SIZE + n
-    return packLocation(segment.slot, offset)
+    return packLocation(segment.slot, offset, n)
   }
 
   /**
@@ -197,7 +197,8 @@ export class SegmentSet {
    */
   kill(location: number): void {
     const segment = this.slots[slotOf(location)]!
-    const size = segment.recordSizeAt(offsetOf(location))
+    const known = knownRecordSize(location)
+    const size = known >= 0 ? known : segment.recordSizeAt(offsetOf(location))
     segment.liveBytes -= size
     this.liveBytes -= size
   }
@@ -211,14 +212,16 @@ export class SegmentSet {
 
   /** Size of the record at `location`. */
   sizeAt(location: number): number {
-    return this.slots[slotOf(location)]!.recordSizeAt(offsetOf(location))
+    const known = knownRecordSize(location)
+    return known >= 0 ? known : this.slots[slotOf(location)]!.recordSizeAt(offsetOf(location))
   }
 
   /**
-   * The value at `location` when its segment is not resident: loads the segment if the cache
-   * admits it, else reads the one record. Throws `ERR_CORRUPTION` on damage.
+   * The value at `location` (the slow path of `get`: a long value, or a segment that is not
+   * resident). Loads the segment if the cache admits it, else reads the one record. Throws
+   * `ERR_CORRUPTION` on damage.
    */
-  readMiss(location: number): Uint8Array {
+  readValue(location: number): Uint8Array {
     const slot = slotOf(location)
     const offset = offsetOf(location)
     const segment = this.slots[slot]

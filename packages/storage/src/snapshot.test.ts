@@ -44,7 +44,10 @@ function sample(keys: number[], locations: number[], h = header): Uint8Array {
 }
 
 const good = () =>
-  sample([-5, 0, 1.5, 1e300], [packLocation(0, 16), packLocation(0, 900), packLocation(5, 16), 16])
+  sample(
+    [-5, 0, 1.5, 1e300],
+    [packLocation(0, 16, 10), packLocation(0, 900, 75), packLocation(5, 16, 0), 16 * 2048],
+  )
 
 describe('snapshot', () => {
   it('round-trips header, table, keys and locations', () => {
@@ -56,7 +59,7 @@ describe('snapshot', () => {
     expect(s.retireBelow).toBe(3)
     expect(s.segments).toEqual(header.segments)
     expect([...s.keys]).toEqual([-5, 0, 1.5, 1e300])
-    expect(s.locations[1]).toBe(packLocation(0, 900))
+    expect(s.locations[1]).toBe(packLocation(0, 900, 75))
   })
 
   it('writes durably through a temp file and reads back', async () => {
@@ -96,17 +99,22 @@ describe('snapshot', () => {
   })
 
   it('rejects well-checksummed snapshots whose content is impossible', () => {
-    const loc = packLocation(0, 16)
+    const loc = packLocation(0, 16, 0)
     expect(() => decodeSnapshot(sample([2, 1], [loc, loc]), 'f', 3)).toThrow(/strictly/)
     expect(() => decodeSnapshot(sample([1, 1], [loc, loc]), 'f', 3)).toThrow(/strictly/)
     expect(() => decodeSnapshot(sample([Number.NaN], [loc]), 'f', 3)).toThrow(/strictly/)
     expect(() => decodeSnapshot(sample([Number.POSITIVE_INFINITY], [loc]), 'f', 3)).toThrow(
       /strictly/,
     )
-    expect(() => decodeSnapshot(sample([1], [packLocation(1, 16)]), 'f', 3)).toThrow(/no segment/)
-    expect(() => decodeSnapshot(sample([1], [packLocation(0, 980)]), 'f', 3)).toThrow(/outside/)
-    expect(() => decodeSnapshot(sample([1], [packLocation(0, 3)]), 'f', 3)).toThrow(/outside/)
-    expect(() => decodeSnapshot(sample([1], [0.5]), 'f', 3)).toThrow(/no segment|outside/)
+    expect(() => decodeSnapshot(sample([1], [packLocation(1, 16, 0)]), 'f', 3)).toThrow(
+      /no segment/,
+    )
+    expect(() => decodeSnapshot(sample([1], [packLocation(0, 980, 0)]), 'f', 3)).toThrow(/outside/)
+    expect(() => decodeSnapshot(sample([1], [packLocation(0, 3, 0)]), 'f', 3)).toThrow(/outside/)
+    expect(() => decodeSnapshot(sample([1], [0.5]), 'f', 3)).toThrow(/integer/)
+    expect(() => decodeSnapshot(sample([1], [packLocation(0, 900, 100)]), 'f', 3)).toThrow(
+      /outside/,
+    )
     const dupSlot = {
       ...header,
       segments: [header.segments[0]!, { ...header.segments[0]!, id: 5 }],

@@ -4,7 +4,6 @@ import { crc32 } from './checksum.js'
 import { corruption } from './errors.js'
 import { snapshotName, tempName } from './file-names.js'
 import {
-  LOCATION_SLOT_FACTOR,
   MAX_SLOTS,
   RECORD_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
@@ -15,6 +14,7 @@ import {
   SNAPSHOT_TRAILER_SIZE,
   SNAPSHOT_VERSION,
 } from './format.js'
+import { lengthFieldOf, offsetOf, slotOf } from './location.js'
 
 /**
  * Index snapshots (docs/storage-format.md, section 4): every live key with its record location,
@@ -256,15 +256,22 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
     }
     previous = key
     const loc = locations[i]!
-    const offset = loc >>> 0
-    const slot = (loc - offset) / LOCATION_SLOT_FACTOR
+    if (!Number.isSafeInteger(loc) || loc < 0) {
+      throw fail(at + 8 * n + 8 * i, 'location is not a non-negative integer')
+    }
+    const offset = offsetOf(loc)
+    const slot = slotOf(loc)
     if (slot !== lastSlot) {
-      const length = Number.isInteger(slot) ? lengthBySlot.get(slot) : undefined
+      const length = lengthBySlot.get(slot)
       if (length === undefined) throw fail(at + 8 * n + 8 * i, `location names no segment`)
       lastSlot = slot
       lastLength = length
     }
-    if (offset < SEGMENT_HEADER_SIZE || offset + RECORD_HEADER_SIZE > lastLength) {
+    // The length field is the value length, or 2047 for "at least 2047": a lower bound either way.
+    if (
+      offset < SEGMENT_HEADER_SIZE ||
+      offset + RECORD_HEADER_SIZE + lengthFieldOf(loc) > lastLength
+    ) {
       throw fail(at + 8 * n + 8 * i, 'location outside its segment')
     }
   }

@@ -35,7 +35,13 @@ const keyArb = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constantFrom(-0, 0.5, 1e300, -1e300, Number.MIN_VALUE) },
 )
-const lenArb = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 41, max: 900 }))
+const lenArb = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 40 }) },
+  { weight: 4, arbitrary: fc.integer({ min: 41, max: 900 }) },
+  // Around the longest length a location carries (2046), and values bigger than a segment.
+  { weight: 1, arbitrary: fc.integer({ min: 2040, max: 2060 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 3000, max: 6000 }) },
+)
 const writeArb = fc.oneof(
   {
     weight: 3,

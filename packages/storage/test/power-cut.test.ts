@@ -70,7 +70,7 @@ const PHASE_A: Write[] = [
   put(6, 1, 1500),
   put(2, 2, 50),
   del(3),
-  put(7, 1, 2000),
+  put(7, 1, 2047),
   put(1, 2, 30),
 ]
 const PHASE_B: Write[] = [
@@ -79,7 +79,7 @@ const PHASE_B: Write[] = [
   put(4, 2, 1200),
   { t: 'batch', ops: [del(7), put(9, 1, 5)] },
 ]
-const PHASE_C: Write[] = [put(10, 1, 300), del(2), put(8, 2, 40)]
+const PHASE_C: Write[] = [put(10, 1, 300), del(2), put(8, 2, 2100)]
 
 async function workload(fs: FaultInjectionFileSystem, trace: Trace): Promise<void> {
   trace.acked = []

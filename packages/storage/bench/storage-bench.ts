@@ -1,0 +1,287 @@
+/**
+ * @alex/storage benchmark (issue 4). Ratios are measured within one run on the same data;
+ * absolute times are for orientation only (the machine is shared).
+ *
+ *   npx tsx bench/storage-bench.ts [--keys 1000000] [--value 128] [--rounds 3]
+ *
+ * 1. bulk load of N entries in batches of 1000, durable at the end (sync 'none' + checkpoint),
+ *    random key order and ascending keys: target <= 500 ns per entry;
+ * 2. random get of N keys x `value`-byte values: AlexStorage.get vs Map.get returning the same
+ *    values from memory (target within 1.5x) and vs classic-level (LevelDB) getSync on the same
+ *    data (target >= 15x faster); every read is consumed (length and first byte);
+ * 3. 64 concurrent durable puts (sync 'always'): target >= 100,000 per second;
+ * 4. open time of the N-key store after a clean close (snapshot) and after a crash (snapshot plus
+ *    log replay) against a full data-segment scan (snapshot deleted): target <= 1/10 of the scan.
+ */
+import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { AlexStorage } from '../src/index.js'
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+const N = arg('keys', 1_000_000)
+const VALUE = arg('value', 128)
+const ROUNDS = arg('rounds', 3)
+const BATCH = 1000
+const root = mkdtempSync(join(tmpdir(), 'alex-storage-bench-'))
+const results: { name: string; figure: string; target: string; pass: boolean | undefined }[] = []
+
+function now(): number {
+  return performance.now()
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[s.length >> 1]!
+}
+
+function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return x >>> 0
+  }
+}
+
+/** N distinct random keys (integers in [0, 2^31)) and their values. */
+function dataset(): { keys: Float64Array; values: Uint8Array[] } {
+  const next = xorshift(12345)
+  const seen = new Set<number>()
+  const keys = new Float64Array(N)
+  for (let i = 0; i < N; ) {
+    const k = next() >>> 1
+    if (seen.has(k)) continue
+    seen.add(k)
+    keys[i++] = k
+  }
+  const values: Uint8Array[] = new Array(N)
+  for (let i = 0; i < N; i++) {
+    const v = new Uint8Array(VALUE)
+    for (let j = 0; j < VALUE; j += 4) v[j] = (i * 31 + j) & 255
+    values[i] = v
+  }
+  return { keys, values }
+}
+
+async function bulkLoad(dir: string, keys: Float64Array, values: Uint8Array[]): Promise<number> {
+  const t0 = now()
+  const db = await AlexStorage.open(dir, {
+    sync: 'none',
+    checkpointRecords: 1e12,
+    checkpointBytes: 2 ** 50,
+    autoCompaction: false,
+  })
+  const ops = Array.from({ length: BATCH }, () => ({
+    type: 'put' as const,
+    key: 0,
+    value: values[0]!,
+  }))
+  for (let i = 0; i < N; i += BATCH) {
+    const n = Math.min(BATCH, N - i)
+    if (n < BATCH) ops.length = n
+    for (let j = 0; j < n; j++) {
+      ops[j]!.key = keys[i + j]!
+      ops[j]!.value = values[i + j]!
+    }
+    await db.batch(ops)
+  }
+  const t1 = now()
+  await db.checkpoint() // durable: data segments and snapshot fsynced
+  const ns = ((now() - t0) * 1e6) / N
+  console.log(
+    `  (${(((t1 - t0) * 1e6) / N).toFixed(0)} ns/entry writing, ${(now() - t1).toFixed(0)} ms for the final checkpoint)`,
+  )
+  await db.close()
+  return ns
+}
+
+function report(name: string, figure: string, target: string, pass: boolean | undefined) {
+  results.push({ name, figure, target, pass })
+  console.log(
+    `  ${name}: ${figure}  [${target}] ${pass === undefined ? '' : pass ? 'PASS' : 'MISS'}`,
+  )
+}
+
+async function main(): Promise<void> {
+  console.log(`@alex/storage benchmark: ${N} keys, ${VALUE}-byte values, node ${process.version}`)
+  const { keys, values } = dataset()
+  const storeDir = join(root, 'store')
+
+  // 1. Bulk load.
+  console.log('bulk load (batches of 1000, durable at the end)')
+  const randomNs = await bulkLoad(storeDir, keys, values)
+  report(
+    'bulk load, random key order',
+    `${randomNs.toFixed(0)} ns/entry`,
+    '<= 500 ns',
+    randomNs <= 500,
+  )
+  const ascending = Float64Array.from(keys).sort()
+  const ascNs = await bulkLoad(join(root, 'ascending'), ascending, values)
+  report('bulk load, ascending keys', `${ascNs.toFixed(0)} ns/entry`, '<= 500 ns', ascNs <= 500)
+  rmSync(join(root, 'ascending'), { recursive: true, force: true })
+
+  // 2. Random get.
+  console.log('random get')
+  const map = new Map<number, Uint8Array>()
+  for (let i = 0; i < N; i++) map.set(keys[i]!, values[i]!.slice())
+  const levelDir = join(root, 'level')
+  const level = new ClassicLevel<Uint8Array, Uint8Array>(levelDir, {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  })
+  await level.open()
+  const keyBytes = (k: number) => {
+    const b = new Uint8Array(4)
+    new DataView(b.buffer).setUint32(0, k)
+    return b
+  }
+  for (let i = 0; i < N; i += 10_000) {
+    const batch = level.batch()
+    for (let j = i; j < Math.min(N, i + 10_000); j++) batch.put(keyBytes(keys[j]!), values[j]!)
+    await batch.write()
+  }
+  await level.compactRange(keyBytes(0), keyBytes(2 ** 31 - 1))
+  const db = await AlexStorage.open(storeDir)
+  const next = xorshift(999)
+  const queries = new Float64Array(Math.min(2 * N, 2_000_000))
+  for (let i = 0; i < queries.length; i++) queries[i] = keys[next() % N]!
+  const levelQueries = queries.subarray(0, Math.min(queries.length, 200_000))
+  const levelKeys = Array.from(levelQueries, keyBytes)
+  // Warm-up: load every segment image, let the JIT settle.
+  let sink = 0
+  for (let i = 0; i < queries.length; i++) sink += db.get(queries[i]!)!.length
+  const ours: number[] = []
+  const maps: number[] = []
+  const levels: number[] = []
+  for (let r = 0; r < ROUNDS; r++) {
+    let t = now()
+    for (let i = 0; i < queries.length; i++) {
+      const v = db.get(queries[i]!)!
+      sink += v.length + v[0]!
+    }
+    ours.push(((now() - t) * 1e6) / queries.length)
+    t = now()
+    for (let i = 0; i < queries.length; i++) {
+      const v = map.get(queries[i]!)!
+      sink += v.length + v[0]!
+    }
+    maps.push(((now() - t) * 1e6) / queries.length)
+    t = now()
+    for (let i = 0; i < levelKeys.length; i++) {
+      const v = level.getSync(levelKeys[i]!)!
+      sink += v.length + v[0]!
+    }
+    levels.push(((now() - t) * 1e6) / levelKeys.length)
+  }
+  const o = median(ours)
+  const m = median(maps)
+  const l = median(levels)
+  console.log(
+    `  AlexStorage.get ${o.toFixed(0)} ns, Map.get ${m.toFixed(0)} ns, LevelDB getSync ${l.toFixed(0)} ns (medians of ${ROUNDS})`,
+  )
+  report('get vs Map.get', `${(o / m).toFixed(2)}x the time of Map.get`, '<= 1.5x', o / m <= 1.5)
+  report('get vs LevelDB getSync', `${(l / o).toFixed(1)}x faster`, '>= 15x', l / o >= 15)
+  await level.close()
+  rmSync(levelDir, { recursive: true, force: true })
+  map.clear()
+
+  // 4a. Open after a crash: the store plus 100,000 logged writes not yet checkpointed, copied
+  // while open (what a SIGKILL leaves).
+  const extra = Math.min(100_000, N)
+  for (let i = 0; i < extra; i += BATCH) {
+    await db.batch(
+      Array.from({ length: Math.min(BATCH, extra - i) }, (_, j) => ({
+        type: 'put' as const,
+        key: keys[i + j]!,
+        value: values[(i + j + 1) % N]!,
+      })),
+    )
+  }
+  const crashDir = join(root, 'crash')
+  cpSync(storeDir, crashDir, { recursive: true })
+  await db.close()
+  if (sink === 42) console.log('')
+
+  // 4. Open times.
+  console.log('open')
+  const timeOpen = async (dir: string) => {
+    const t = now()
+    const s = await AlexStorage.open(dir)
+    const ms = now() - t
+    const source = s.recovery.source
+    const replayed = s.recovery.replayed
+    await s.close()
+    return { ms, source, replayed }
+  }
+  const clean = await timeOpen(storeDir)
+  const crash = await timeOpen(crashDir)
+  for (const f of readdirSync(storeDir))
+    if (f.startsWith('snapshot-')) unlinkSync(join(storeDir, f))
+  const scan = await timeOpen(storeDir)
+  console.log(
+    `  after clean close ${clean.ms.toFixed(0)} ms (${clean.source}), after crash ${crash.ms.toFixed(0)} ms (${crash.source} + ${crash.replayed} replayed), full scan ${scan.ms.toFixed(0)} ms (${scan.source}; includes writing a new snapshot)`,
+  )
+  report(
+    'open after clean close vs full scan',
+    `${(clean.ms / scan.ms).toFixed(3)} of the scan time`,
+    '<= 0.1',
+    clean.ms / scan.ms <= 0.1,
+  )
+  report(
+    'open after crash vs full scan',
+    `${(crash.ms / scan.ms).toFixed(3)} of the scan time`,
+    'reported',
+    undefined,
+  )
+  rmSync(crashDir, { recursive: true, force: true })
+
+  // 3. 64 concurrent durable puts.
+  console.log('64 concurrent durable puts')
+  const durableDir = join(root, 'durable')
+  const d = await AlexStorage.open(durableDir, { sync: 'always' })
+  const total = Math.min(200_000, 2 * N)
+  let issued = 0
+  const worker = async (w: number) => {
+    const r = xorshift(w + 1)
+    while (issued < total) {
+      issued++
+      await d.put(r() % N, values[r() % N]!)
+    }
+  }
+  const t = now()
+  await Promise.all(Array.from({ length: 64 }, (_, w) => worker(w)))
+  const perSec = total / ((now() - t) / 1000)
+  const s = d.stats()
+  console.log(
+    `  ${total} puts, ${s.wal.fsyncs} log fsyncs (mean group ${s.wal.groupSize.mean.toFixed(1)}), p50 fsync ${s.wal.fsyncLatencyUs.p50.toFixed(0)} us`,
+  )
+  report(
+    '64 concurrent durable puts',
+    `${Math.round(perSec).toLocaleString('en-US')} puts/s`,
+    '>= 100,000/s',
+    perSec >= 100_000,
+  )
+  await d.close()
+
+  console.log('\nsummary')
+  for (const r of results) {
+    console.log(
+      `  ${r.pass === undefined ? '    ' : r.pass ? 'PASS' : 'MISS'}  ${r.name}: ${r.figure} (${r.target})`,
+    )
+  }
+}
+
+main()
+  .catch((err) => {
+    console.error(err)
+    process.exitCode = 1
+  })
+  .finally(() => rmSync(root, { recursive: true, force: true }))
