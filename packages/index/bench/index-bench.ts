@@ -3,6 +3,11 @@
  * baseline in the same run (the machine is shared and noisy, so only ratios are judged).
  *
  *   npx tsx bench/index-bench.ts [--keys 1000000] [--reps 3]
+ *
+ * APIs compared: AlexIndex.get vs a plain binary search over a sorted Float64Array and Map.get;
+ * AlexIndex.from + set vs sorted-btree's bulkLoad + set (numeric comparator); forEach (range +
+ * limit) vs BTree.forRange; entries() vs BTree.entries(); scan() (batch copy) vs forRange
+ * collecting into arrays; set of ascending keys vs BTree.set.
  */
 import BTreeModule from 'sorted-btree'
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js'
@@ -223,6 +228,34 @@ for (const dist of ['uniform', 'lognormal'] as const) {
     SCANS,
     'per scan',
   )
+  const ko = new Float64Array(100)
+  const vo = new Float64Array(100)
+  const tScan = time(() => {
+    for (let i = 0; i < SCANS; i++) {
+      const n = ix.scan(ko, vo, { gte: sorted[starts[i]!]! })
+      for (let j = 0; j < n; j++) acc += vo[j]!
+    }
+  })
+  const tBtCollect = time(() => {
+    for (let i = 0; i < SCANS; i++) {
+      const s = starts[i]!
+      let n = 0
+      bt.forRange(sorted[s]!, sorted[s + 99]!, true, (k, v) => {
+        ko[n] = k
+        vo[n++] = v
+      })
+      for (let j = 0; j < n; j++) acc += vo[j]!
+    }
+  })
+  record(
+    `scan 100 ${dist}: scan() vs forRange into arrays`,
+    tScan,
+    tBtCollect,
+    5,
+    'ns/op',
+    SCANS,
+    'per scan',
+  )
   sink += acc
 }
 
@@ -263,7 +296,14 @@ for (const dist of ['uniform', 'lognormal'] as const) {
   })
 }
 
-// Worst single insert: every insert timed, random keys and appends.
+// Worst single insert: every insert timed, random keys and appends. A warm-up index first, so
+// one-time JIT compilation of the restructuring code is not counted as an insert.
+{
+  const warm = new AlexIndex()
+  for (let i = 0; i < 300_000; i++) warm.set(i % 2 ? rand() * 2 ** 50 : i, i)
+  for (let i = 0; i < 300_000; i += 3) warm.delete(i)
+  sink += warm.size
+}
 for (const [name, gen] of [
   ['random', () => rand() * 2 ** 50],
   ['append', (i: number) => i],

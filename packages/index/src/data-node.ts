@@ -67,10 +67,14 @@ export class DataNode {
 const EMPTY_KV = new Float64Array(0)
 const EMPTY_BM = new Uint32Array(0)
 
-/** Gives the node fresh empty arrays of `cap` slots (all keys +Infinity). */
-export function allocate(node: DataNode, cap: number, maxDensity: number): void {
+/**
+ * Gives the node fresh empty arrays of `cap` slots, all keys +Infinity (unless `fill` is false:
+ * then the caller writes every slot itself).
+ */
+export function allocate(node: DataNode, cap: number, maxDensity: number, fill = true): void {
   if (cap < MIN_SLOTS) cap = MIN_SLOTS
-  const kv = new Float64Array(2 * cap + MODEL_WORDS).fill(INF)
+  const kv = new Float64Array(2 * cap + MODEL_WORDS)
+  if (fill) kv.fill(INF, 0, 2 * cap)
   kv[2 * cap] = 0
   kv[2 * cap + 1] = 1
   kv[2 * cap + 2] = 0
@@ -329,9 +333,9 @@ export function layout(
   hi: number,
   maxDensity: number,
 ): void {
-  allocate(node, cap, maxDensity)
-  cap = node.cap
   const n = end - start
+  allocate(node, cap, maxDensity, n <= 0)
+  cap = node.cap
   if (n <= 0) {
     node.expectedIters = 0
     node.expectedShifts = 0
@@ -367,6 +371,7 @@ export function layout(
     prev = q
   }
   runSq += run * run
+  kv.fill(INF, 2 * (prev + 1), 2 * cap)
   node.numKeys = n
   node.maxPos = prev
   node.expectedIters = iters / n

@@ -4,7 +4,7 @@ import { invalidOption } from './errors.js'
 export interface AlexIndexOptions {
   /**
    * Largest data node, in slots (a slot is 16 bytes: key and payload). A full node of this size
-   * is split instead of expanded, which bounds the cost of any single resize. Default 16384.
+   * is split instead of expanded, which bounds the cost of any single resize. Default 8192.
    */
   maxDataNodeSlots?: number
   /** Largest model-node fanout (child pointers, a power of two). Default 16384. */
@@ -40,7 +40,7 @@ export interface Config {
 
 /** The defaults documented on {@link AlexIndexOptions}. */
 export const DEFAULT_OPTIONS: Readonly<Required<AlexIndexOptions>> = Object.freeze({
-  maxDataNodeSlots: 16384,
+  maxDataNodeSlots: 8192,
   maxFanout: 16384,
   initialDensity: 0.7,
   maxDensity: 0.8,

@@ -98,7 +98,11 @@ describe('hostile inputs', () => {
   })
 
   it('a split can always make progress: a depth cap turns splits into growth', () => {
-    const ix = exercise(shuffled(ulpsFrom(1, 20000)), { maxDataNodeSlots: 32, maxFanout: 2, maxDepth: 3 })
+    const ix = exercise(shuffled(ulpsFrom(1, 20000)), {
+      maxDataNodeSlots: 32,
+      maxFanout: 2,
+      maxDepth: 3,
+    })
     expect(ix._cfg.maxDepth).toBe(3)
   })
 })

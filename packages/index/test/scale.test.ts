@@ -25,7 +25,8 @@ function verify(ix: AlexIndex, ref: Map<number, number>): void {
   const sorted = [...ref.keys()].sort((a, b) => a - b)
   let i = 0
   ix.forEach((v, k) => {
-    if (k !== sorted[i] || v !== ref.get(k)) expect([k, v]).toEqual([sorted[i], ref.get(sorted[i]!)])
+    if (k !== sorted[i] || v !== ref.get(k))
+      expect([k, v]).toEqual([sorted[i], ref.get(sorted[i]!)])
     i++
   })
   expect(i).toBe(sorted.length)
