@@ -298,7 +298,9 @@ export class AlexStorage {
     }
     const n = operations.length
     if (n === 0) return Promise.resolve()
-    const ops: WalOp[] = new Array(n)
+    // Validate every operation before anything is written. The caller's array goes to the log
+    // as it is (no copy per operation) unless a key needs normalising (-0 to 0).
+    let normalise = false
     for (let i = 0; i < n; i++) {
       const op = operations[i] as BatchOperation | undefined
       if (op === null || typeof op !== 'object') {
@@ -306,17 +308,22 @@ export class AlexStorage {
       }
       const key = op.key
       if (typeof key !== 'number' || key - key !== 0) return Promise.reject(invalidKey(key, i))
+      if (key === 0 && 1 / key < 0) normalise = true
       if (op.type === 'put') {
         const value = op.value
         if (!(value instanceof Uint8Array)) return Promise.reject(invalidValue(value, i))
         if (value.length > this.options.maxValueBytes) return Promise.reject(this.tooLarge(value))
-        ops[i] = { type: 'put', key: key + 0, value }
-      } else if (op.type === 'delete') {
-        ops[i] = { type: 'delete', key: key + 0 }
-      } else {
+      } else if (op.type !== 'delete') {
         return Promise.reject(badOperation(i, "has a type other than 'put' or 'delete'"))
       }
     }
+    const ops: readonly WalOp[] = normalise
+      ? operations.map((op) =>
+          op.type === 'put'
+            ? { type: 'put', key: op.key + 0, value: op.value }
+            : { type: 'delete', key: op.key + 0 },
+        )
+      : operations
     const wal = this.wal
     const before = wal.lastAppendedLsn
     let logged: Promise<bigint>
@@ -331,8 +338,9 @@ export class AlexStorage {
     try {
       for (let i = 0; i < n; i++) {
         const op = ops[i]!
-        const value = op.type === 'put' ? op.value : undefined
-        const type = op.type === 'put' ? TYPE_PUT : TYPE_TOMBSTONE
+        const put = op.type === 'put'
+        const value = put ? op.value : undefined
+        const type = put ? TYPE_PUT : TYPE_TOMBSTONE
         const location = this.segments.append(type, first + i, op.key, value)
         const size = RECORD_HEADER_SIZE + (value === undefined ? 0 : value.length)
         this.pending.push(op.key, location, first + i, type, size)

@@ -14,7 +14,6 @@ import {
   SNAPSHOT_TRAILER_SIZE,
   SNAPSHOT_VERSION,
 } from './format.js'
-import { lengthFieldOf, offsetOf, slotOf } from './location.js'
 
 /**
  * Index snapshots (docs/storage-format.md, section 4): every live key with its record location,
@@ -212,7 +211,7 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
   if (view.getUint32(56, true) > nextSegmentId)
     throw fail(56, 'retirement floor beyond the next id')
   const segments: SnapshotSegment[] = []
-  const lengthBySlot = new Map<number, number>()
+  const slots = new Set<number>()
   const ids = new Set<number>()
   let at = SNAPSHOT_HEADER_SIZE
   for (let i = 0; i < m; i++) {
@@ -222,12 +221,12 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
       length: getU64(view, at + 8),
       liveBytes: getU64(view, at + 16),
     }
-    if (s.slot >= MAX_SLOTS || lengthBySlot.has(s.slot)) throw fail(at, 'bad or repeated slot')
+    if (s.slot >= MAX_SLOTS || slots.has(s.slot)) throw fail(at, 'bad or repeated slot')
     if (ids.has(s.id) || s.id >= nextSegmentId) throw fail(at + 4, 'bad or repeated segment id')
     if (s.length < SEGMENT_HEADER_SIZE || s.liveBytes > s.length - SEGMENT_HEADER_SIZE) {
       throw fail(at + 8, 'bad segment length')
     }
-    lengthBySlot.set(s.slot, s.length)
+    slots.add(s.slot)
     ids.add(s.id)
     segments.push(s)
     at += SNAPSHOT_TABLE_ENTRY_SIZE
@@ -245,10 +244,12 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
       locations[i] = view.getFloat64(at + 8 * n + 8 * i, true)
     }
   }
-  // Semantic checks: a checksum only proves the bytes are the ones written.
+  // Semantic checks: a checksum only proves the bytes are the ones written. One pass, no calls
+  // or allocation per entry (a million entries take a few ms).
+  const lengthBySlot = new Float64Array(MAX_SLOTS) // 0: no such slot
+  for (const s of segments) lengthBySlot[s.slot] = s.length
   let previous = Number.NEGATIVE_INFINITY
-  let lastSlot = -1
-  let lastLength = 0
+  const locationsAt = at + 8 * n
   for (let i = 0; i < n; i++) {
     const key = keys[i]!
     if (!(key > previous) || key === Number.POSITIVE_INFINITY) {
@@ -256,23 +257,19 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
     }
     previous = key
     const loc = locations[i]!
-    if (!Number.isSafeInteger(loc) || loc < 0) {
-      throw fail(at + 8 * n + 8 * i, 'location is not a non-negative integer')
+    if (!(loc >= 0 && loc <= Number.MAX_SAFE_INTEGER) || loc !== Math.floor(loc)) {
+      throw fail(locationsAt + 8 * i, 'location is not a non-negative integer')
     }
-    const offset = offsetOf(loc)
-    const slot = slotOf(loc)
-    if (slot !== lastSlot) {
-      const length = lengthBySlot.get(slot)
-      if (length === undefined) throw fail(at + 8 * n + 8 * i, `location names no segment`)
-      lastSlot = slot
-      lastLength = length
-    }
-    // The length field is the value length, or 2047 for "at least 2047": a lower bound either way.
-    if (
-      offset < SEGMENT_HEADER_SIZE ||
-      offset + RECORD_HEADER_SIZE + lengthFieldOf(loc) > lastLength
-    ) {
-      throw fail(at + 8 * n + 8 * i, 'location outside its segment')
+    // Decoded as in location.ts: (slot * 2^27 + offset) * 2^11 + length field.
+    const field = loc & 2047
+    const rest = (loc - field) / 2048
+    const offset = rest & 0x7ffffff
+    const slot = (rest - offset) / 134217728
+    const length = slot < MAX_SLOTS ? lengthBySlot[slot]! : 0
+    if (length === 0) throw fail(locationsAt + 8 * i, 'location names no segment')
+    // The field is the value length, or 2047 for "at least 2047": a lower bound either way.
+    if (offset < SEGMENT_HEADER_SIZE || offset + RECORD_HEADER_SIZE + field > length) {
+      throw fail(locationsAt + 8 * i, 'location outside its segment')
     }
   }
   return {
