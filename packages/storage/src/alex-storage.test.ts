@@ -288,7 +288,7 @@ describe('AlexStorage basics', () => {
     expect(s).toMatchObject({ keys: 1, liveBytes: 100, deadBytes: 225, segments: 1, lsn: 4 })
     expect(s.walBytes).toBeGreaterThan(300)
     expect(s.fsyncs).toBeGreaterThan(0)
-    expect((s.index as { totalKeys: number }).totalKeys).toBe(1)
+    expect(s.index.totalKeys).toBe(1)
     await db.checkpoint()
     await db.compact()
     s = db.stats()

@@ -18,7 +18,7 @@ import {
 
 /** Packs a slot, an offset and a value length into a location. */
 export function packLocation(slot: number, offset: number, valueLength: number): number {
-  const field = valueLength < LOCATION_LONG ? valueLength : LOCATION_LONG
+  const field = Math.min(valueLength, LOCATION_LONG)
   return (slot * LOCATION_OFFSET_FACTOR + offset) * LOCATION_LENGTH_FACTOR + field
 }
 

@@ -1,3 +1,4 @@
+import type { IndexStats } from '@alex/index'
 import type { WalStats } from '@alex/wal'
 
 /** What `AlexStorage.stats()` reports. Counters are since this open unless noted. */
@@ -35,7 +36,7 @@ export interface StorageStats {
     evictions: number
   }
   /** The ALEX index's own statistics (`AlexIndex.stats()`). */
-  index: unknown
+  index: IndexStats
   /** The write-ahead log's statistics (`Wal.stats()`). */
   wal: WalStats
 }
