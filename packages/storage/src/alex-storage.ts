@@ -122,7 +122,7 @@ export class AlexStorage {
 
   /**
    * Opens the store in `dir`, creating the directory if it is missing (unless `readOnly`).
-   * Recovers from whatever a crash left (docs/storage-format.md, section 7). Rejects with
+   * Recovers from whatever a crash left (docs/storage-format.md, section 8). Rejects with
    * `ERR_LOCKED` if another writer has it open, `ERR_CORRUPTION` (file, offset) if a file is
    * damaged beyond what the recovery mode repairs, `ERR_INVALID_ARGUMENT` for bad options.
    */
@@ -442,7 +442,7 @@ export class AlexStorage {
 
   /**
    * Persists the index as a snapshot so the next open starts from it, and lets the log drop
-   * everything before it (docs/storage-format.md, section 8). Covers every write issued before
+   * everything before it (docs/storage-format.md, section 9). Covers every write issued before
    * the call. Runs by itself per the checkpoint options; runs at `close()`.
    */
   async checkpoint(): Promise<void> {
@@ -453,7 +453,7 @@ export class AlexStorage {
 
   /**
    * Rewrites the live records into new segments and deletes the old ones, reclaiming the space
-   * of overwritten and deleted records (docs/storage-format.md, section 9). Reads and writes go
+   * of overwritten and deleted records (docs/storage-format.md, section 10). Reads and writes go
    * on meanwhile: it works a chunk at a time and yields to the event loop between chunks.
    * Resolves once the old segments are deleted.
    */
@@ -516,7 +516,7 @@ export class AlexStorage {
   }
 
   /**
-   * A checkpoint (docs/storage-format.md, section 8). `retire` are segments the snapshot must no
+   * A checkpoint (docs/storage-format.md, section 9). `retire` are segments the snapshot must no
    * longer name (compaction inputs, deleted after it is durable); `floor` > 0 marks a compaction:
    * every segment with an id below it is among `retire`.
    */

@@ -39,7 +39,7 @@ export function snapshotName(seq: number): string {
 
 /**
  * Name of the empty marker file recording that every segment with an id below `floor` was
- * retired by a completed compaction (docs/storage-format.md, section 5).
+ * retired by a completed compaction (docs/storage-format.md, section 6).
  */
 export function retiredName(floor: number): string {
   return `retired-${pad(floor)}`

@@ -7,7 +7,7 @@ import { LOCK_HEADER } from './format.js'
 import { isProcessAlive, processStartTime } from './process-info.js'
 
 /**
- * The single-writer lock (docs/storage-format.md, section 6): a `LOCK` file created exclusively,
+ * The single-writer lock (docs/storage-format.md, section 7): a `LOCK` file created exclusively,
  * naming the owning process. A second writer, in this process or another, gets `ERR_LOCKED`. A
  * lock whose owner died without closing (SIGKILL, power cut) is detected as stale and taken over.
  *

@@ -68,7 +68,7 @@ interface ScanIndex {
 }
 
 /**
- * Opens the store in `dir` (docs/storage-format.md, section 7): chooses the base (newest usable
+ * Opens the store in `dir` (docs/storage-format.md, section 8): chooses the base (newest usable
  * snapshot or a full scan), repairs the data files (writer only), opens the log, replays it, and
  * starts a new active segment. Read-only opens change nothing on disk.
  */
@@ -145,6 +145,7 @@ export async function recover(
   let segments: SegmentSet
   let index: AlexIndex
   let scanIndex: ScanIndex | undefined
+  let segmentsOpened: SegmentSet | undefined
   let wal: Wal | undefined
   let snapshotLsn = 0
   const maxFileId = listing.segments.length > 0 ? listing.segments[listing.segments.length - 1]! : 0
@@ -182,6 +183,7 @@ export async function recover(
         memoryOnly: readOnly,
         nextId: Math.max(snapshot.nextSegmentId, maxFileId + 1),
       })
+      segmentsOpened = segments
       const named = new Set<number>()
       for (const s of snapshot.segments) {
         named.add(s.id)
@@ -250,6 +252,7 @@ export async function recover(
       }
     }
   } catch (err) {
+    segmentsOpened?.closeAll() // the segment files opened so far
     await wal?.close().catch(() => {})
     throw err
   }
@@ -374,41 +377,46 @@ function scanAll(
     scan.locations[e] = location
     scan.sizes[e] = size
   }
-  for (const id of ids) {
-    const path = join(dir, segmentName(id))
-    const s = scanSegmentFile(fs, path, id, visit)
-    if (s.headerProblem !== undefined) {
-      // Headers are fsynced when a segment is created, so only a creation torn by a crash (an
-      // empty or zero-filled header) is harmless: such a file never held a record. Any other bad
-      // header is damage.
-      const torn =
-        s.bytes.length < SEGMENT_HEADER_SIZE ||
-        s.bytes.subarray(0, SEGMENT_HEADER_SIZE).every((b) => b === 0)
-      if (!torn || options.recovery === 'absolute-consistency') {
-        throw corruption(path, 0, s.headerProblem)
+  try {
+    for (const id of ids) {
+      const path = join(dir, segmentName(id))
+      const s = scanSegmentFile(fs, path, id, visit)
+      if (s.headerProblem !== undefined) {
+        // Headers are fsynced when a segment is created, so only a creation torn by a crash (an
+        // empty or zero-filled header) is harmless: such a file never held a record. Any other bad
+        // header is damage.
+        const torn =
+          s.bytes.length < SEGMENT_HEADER_SIZE ||
+          s.bytes.subarray(0, SEGMENT_HEADER_SIZE).every((b) => b === 0)
+        if (!torn || options.recovery === 'absolute-consistency') {
+          throw corruption(path, 0, s.headerProblem)
+        }
+        if (!readOnly) {
+          fs.unlink(path)
+          report.removedFiles.push(segmentName(id))
+        }
+        continue
       }
-      if (!readOnly) {
-        fs.unlink(path)
-        report.removedFiles.push(segmentName(id))
+      if (s.status < 0) {
+        if (options.recovery === 'absolute-consistency') {
+          throw corruption(path, s.validEnd, 'damaged record in a data segment (full scan)')
+        }
+        report.truncated.push({
+          file: path,
+          offset: s.validEnd,
+          bytesDropped: s.bytes.length - s.validEnd,
+          reason: 'invalid record (full scan)',
+        })
       }
-      continue
+      const segment = DataSegment.open(fs, dir, id, slot, s.validEnd, readOnly)
+      if (s.status < 0 && !readOnly) segment.truncateFile()
+      if (segments.cache.hasRoom(s.validEnd)) segment.adoptImage(s.bytes.subarray(0, s.validEnd))
+      segments.adopt(segment)
+      slot++
     }
-    if (s.status < 0) {
-      if (options.recovery === 'absolute-consistency') {
-        throw corruption(path, s.validEnd, 'damaged record in a data segment (full scan)')
-      }
-      report.truncated.push({
-        file: path,
-        offset: s.validEnd,
-        bytesDropped: s.bytes.length - s.validEnd,
-        reason: 'invalid record (full scan)',
-      })
-    }
-    const segment = DataSegment.open(fs, dir, id, slot, s.validEnd, readOnly)
-    if (s.status < 0 && !readOnly) segment.truncateFile()
-    if (segments.cache.hasRoom(s.validEnd)) segment.adoptImage(s.bytes.subarray(0, s.validEnd))
-    segments.adopt(segment)
-    slot++
+  } catch (err) {
+    segments.closeAll()
+    throw err
   }
   // Winners: live keys in order, with their locations; live bytes per segment.
   const keys = new Float64Array(scan.count)
