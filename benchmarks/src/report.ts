@@ -62,7 +62,7 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
       `Every value read was compared byte for byte with what was written (${formatCount(
         results.results.reduce((s, r) => s + r.verifiedValues, 0) + results.finalVerified,
       )} values checked): ${results.correct ? 'all correct' : '**MISMATCHES FOUND**'}. ` +
-      `A 256-byte append plus fdatasync on this disk takes ${formatNs(results.fsyncNs)} (median of 50, measured before the run): no durable single write can be faster. ` +
+      `A 256-byte append plus fdatasync on this disk takes ${formatNs(results.fsyncNs)} (10th percentile of 50 tries, the lower of two probes before and after the run): no durable single write can be much faster. ` +
       `Point-read figures include about ${Math.round(results.harnessNsPerRead)} ns of harness work per read (key choice and that comparison), measured in the same run.`,
   )
   L.push('')

@@ -62,7 +62,7 @@ export interface BenchResults {
     readonly description: string
     readonly unit: string
   }[]
-  /** Median ns of a 256-byte append + fdatasync on the stores' disk, measured before the run. */
+  /** ns of a 256-byte append + fdatasync on the stores' disk (10th percentile, before and after). */
   readonly fsyncNs: number
   /** Median harness cost per point read (included in every read figure), in ns. */
   readonly harnessNsPerRead: number
