@@ -298,11 +298,13 @@ for (const dist of ['uniform', 'lognormal'] as const) {
 
 // Worst single insert: every insert timed, random keys and appends. A warm-up index first, so
 // one-time JIT compilation of the restructuring code is not counted as an insert.
-{
+for (let round = 0; round < 3; round++) {
   const warm = new AlexIndex()
-  for (let i = 0; i < 300_000; i++) warm.set(i % 2 ? rand() * 2 ** 50 : i, i)
-  for (let i = 0; i < 300_000; i += 3) warm.delete(i)
-  sink += warm.size
+  for (let i = 0; i < 300_000; i++) warm.set(round === 1 ? i : rand() * 2 ** 50, i)
+  const mixed = new AlexIndex()
+  for (let i = 0; i < 100_000; i++) mixed.set(i % 2 ? rand() * 2 ** 50 : i, i)
+  for (let i = 0; i < 100_000; i += 3) mixed.delete(i)
+  sink += warm.size + mixed.size
 }
 for (const [name, gen] of [
   ['random', () => rand() * 2 ** 50],
@@ -325,7 +327,7 @@ for (const [name, gen] of [
     base: '2 ms',
     ratio: 2 / worst,
     target: 1,
-    note: `p99.99 ${(s[Math.floor(N * 0.9999)]! * 1000).toFixed(1)} us, p99.9 ${(s[Math.floor(N * 0.999)]! * 1000).toFixed(1)} us`,
+    note: `p99.99 ${(s[Math.floor(N * 0.9999)]! * 1000).toFixed(1)} us, p99.9 ${(s[Math.floor(N * 0.999)]! * 1000).toFixed(1)} us, ${s.filter((x) => x > 2).length} inserts over 2 ms`,
   })
 }
 

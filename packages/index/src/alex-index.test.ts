@@ -64,9 +64,9 @@ describe('AlexIndex', () => {
       Number.POSITIVE_INFINITY,
     ]
     const ix = new AlexIndex({ maxDataNodeSlots: 32 })
-    payloads.forEach((p, i) => ix.set(i, p))
+    for (const [i, p] of payloads.entries()) ix.set(i, p)
     for (let i = 100; i < 400; i++) ix.set(i, i) // force restructures around them
-    payloads.forEach((p, i) => expect(Object.is(ix.get(i), p)).toBe(true))
+    for (const [i, p] of payloads.entries()) expect(Object.is(ix.get(i), p)).toBe(true)
     const bulk = AlexIndex.from([3, 1, 2], [-0, Number.NaN, 5])
     expect(Object.is(bulk.get(3), -0)).toBe(true)
     expect(bulk.get(1)).toBeNaN()
@@ -145,7 +145,12 @@ describe('AlexIndex', () => {
       [4, 40],
     ])
     const rev: number[] = []
-    ix.forEach((_v, k) => rev.push(k), { reverse: true, gt: 1 })
+    ix.forEach(
+      (_v, k) => {
+        rev.push(k)
+      },
+      { reverse: true, gt: 1 },
+    )
     expect(rev).toEqual([4, 3, 2])
     expect(() => ix.forEach(5 as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
@@ -198,6 +203,38 @@ describe('AlexIndex', () => {
     })
     expect(ix.size).toBe(0)
     expect(visited).toHaveLength(new Set(visited).size)
+    checkInvariants(ix)
+  })
+
+  it('keeps the lookup cache exact across restructures, merges and clear', () => {
+    const ix = AlexIndex.from(
+      Array.from({ length: 4000 }, (_, i) => i),
+      Array.from({ length: 4000 }, (_, i) => -i),
+      { maxDataNodeSlots: 64 },
+    )
+    const readAll = () => {
+      for (let r = 0; r < 3; r++) for (let k = 0; k < 4000; k += 7) ix.get(k)
+    }
+    readAll()
+    expect(ix._cacheShape).toBe(ix._shape)
+    checkInvariants(ix)
+    for (let round = 0; round < 5; round++) {
+      for (let k = round; k < 4000; k += 5) ix.set(k + 0.5, k) // expansions and splits
+      readAll()
+      for (let k = 0; k < 4000; k += 2) expect(ix.get(k)).toBe(-k)
+      for (let k = round; k < 4000; k += 5) expect(ix.get(k + 0.5)).toBe(k)
+      checkInvariants(ix)
+    }
+    for (let k = 0; k < 4000; k++) ix.delete(k) // contractions and merges
+    readAll()
+    expect(ix.get(3)).toBeUndefined()
+    expect(ix.get(3.5)).toBe(3)
+    checkInvariants(ix)
+    ix.clear()
+    readAll()
+    expect(ix.get(3.5)).toBeUndefined()
+    ix.set(1, 1)
+    expect(ix.get(1)).toBe(1)
     checkInvariants(ix)
   })
 

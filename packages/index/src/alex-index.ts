@@ -15,6 +15,7 @@ import {
   lastKey,
   layout,
   MIN_SLOTS,
+  MODEL_WORDS,
   predict,
   relayout,
   removeAt,
@@ -62,6 +63,23 @@ export class AlexIndex implements Iterable<[number, number]> {
   _searchDistance = 0
   _shifts = 0
   _searchIterations = 0
+  /**
+   * @internal Incremented whenever any data node's array is replaced or any pointer changes
+   * (never by inserts or deletes that stay inside a node's array).
+   */
+  _shape = 0
+  /** @internal `_shape` when the lookup cache below was built; -1 when never. */
+  _cacheShape = -1
+  /** @internal Lookup cache: the root's model as [pre, base, scale, slope, off, last slot]. */
+  _rootParams = new Float64Array(6)
+  /** @internal Lookup cache: per root slot, the child's array if it is a data node, else empty. */
+  _rootKvs: Float64Array[] = []
+  /**
+   * @internal Lookup cache: per root slot holding a data node, its model as [base, scale *
+   * slope, intercept] (a prediction only steers the search, so the folded product is fine).
+   */
+  _rootModels = new Float64Array(0)
+  private staleGets = 0
   private readonly pathNodes: ModelNode[] = []
   private readonly pathSlots: number[] = []
   private readonly run = { start: 0, len: 0 }
@@ -97,6 +115,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     this._root = buildSubtree(keys, payloads, 0, n, domain, 0, this._cfg, ctx, false)
     this._size = n
     this._version++
+    this._shape++
   }
 
   /** Number of keys. */
@@ -107,46 +126,98 @@ export class AlexIndex implements Iterable<[number, number]> {
   /** The payload of `key`, or undefined. Throws ERR_INVALID_KEY for a non-finite key. */
   get(key: number): number | undefined {
     if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
-    let node = this._root
-    while (!node.isData) node = node.children[routeSlot(node, key)]!
-    const kv = node.kv
-    const cap = node.cap
-    const h = 2 * cap
-    const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
-    const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
-    // Gaps repeat the next key and its payload, so any slot holding the key answers. First
-    // count the keys <= key among the 8 slots around the prediction: independent loads and no
-    // branches, so the CPU overlaps the cache misses of consecutive lookups. Then, rarely,
-    // exponential search.
-    if (cap >= WINDOW) {
-      let lo = p - (WINDOW / 2 - 1)
-      if (lo < 0) lo = 0
-      else if (lo > cap - WINDOW) lo = cap - WINDOW
-      const o = 2 * lo
-      const at =
-        o +
-        2 *
-          (+(kv[o + 2]! <= key) +
-            +(kv[o + 4]! <= key) +
-            +(kv[o + 6]! <= key) +
-            +(kv[o + 8]! <= key) +
-            +(kv[o + 10]! <= key) +
-            +(kv[o + 12]! <= key) +
-            +(kv[o + 14]! <= key))
-      if (kv[at] === key) return kv[at + 1]
+    if (this._cacheShape === this._shape) {
+      // Hot path, fully inlined: root model and the leaf's array and model from the flat cache.
+      const rp = this._rootParams
+      const r = Math.floor((key * rp[0]! - rp[1]!) * rp[2]! * rp[3]!) + rp[4]!
+      const last = rp[5]!
+      // biome-ignore lint/complexity/useMathMinMax: hot path; a ternary clamp compiles tighter
+      const slot = r > 0 ? (r < last ? r : last) : 0
+      const kv = this._rootKvs[slot]!
+      if (kv.length !== 0) {
+        const cap = (kv.length - MODEL_WORDS) >> 1
+        const lm = this._rootModels
+        const pp = lm[3 * slot + 2]! + (key - lm[3 * slot]!) * lm[3 * slot + 1]!
+        const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
+        if (cap >= WINDOW) {
+          let lo = p - (WINDOW / 2 - 1)
+          if (lo < 0) lo = 0
+          else if (lo > cap - WINDOW) lo = cap - WINDOW
+          const o = 2 * lo
+          const at =
+            o +
+            2 *
+              (+(kv[o + 2]! <= key) +
+                +(kv[o + 4]! <= key) +
+                +(kv[o + 6]! <= key) +
+                +(kv[o + 8]! <= key) +
+                +(kv[o + 10]! <= key) +
+                +(kv[o + 12]! <= key) +
+                +(kv[o + 14]! <= key))
+          if (kv[at] === key) return kv[at + 1]
+        }
+        const i = upperBound(kv, cap, key, p) - 1
+        return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
+      }
     }
-    const i = upperBound(kv, cap, key, p) - 1
-    return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
+    const kv = this.leafArray(key)
+    const i = lookup(kv, key)
+    return i >= 0 ? kv[i + 1] : undefined
   }
 
   /** Whether `key` is present. Throws ERR_INVALID_KEY for a non-finite key. */
   has(key: number): boolean {
     if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    return lookup(this.leafArray(key), key) >= 0
+  }
+
+  /**
+   * The slot array of the data node `key` routes to. While the shape is unchanged, the root's
+   * model and its children's arrays come from a flat cache, saving the dependent loads of the
+   * node objects on the hot path; after a change the cache is rebuilt once enough lookups have
+   * paid for it (O(root fanout)), so write-heavy phases never rebuild it per operation.
+   */
+  private leafArray(key: number): Float64Array {
+    if (this._cacheShape === this._shape) {
+      const rp = this._rootParams
+      const r = Math.floor((key * rp[0]! - rp[1]!) * rp[2]! * rp[3]!) + rp[4]!
+      const last = rp[5]!
+      // biome-ignore lint/complexity/useMathMinMax: hot path; a ternary clamp compiles tighter
+      const kv = this._rootKvs[r > 0 ? (r < last ? r : last) : 0]!
+      if (kv.length !== 0) return kv
+    } else if (++this.staleGets > this._rootKvs.length + 64) {
+      this.rebuildCache()
+    }
     let node = this._root
     while (!node.isData) node = node.children[routeSlot(node, key)]!
-    const kv = node.kv
-    const i = upperBound(kv, node.cap, key, predict(node, key)) - 1
-    return i >= 0 && kv[2 * i] === key
+    return node.kv
+  }
+
+  private rebuildCache(): void {
+    const root = this._root
+    const rp = this._rootParams
+    if (root.isData) {
+      // Every finite key maps to slot 0: (key * 0 - 0) * 1 * 1 + 0.
+      rp.set([0, 0, 1, 1, 0, 0])
+      this._rootKvs = [root.kv]
+    } else {
+      rp.set([root.pre, root.base, root.scale, root.slope, root.off, root.children.length - 1])
+      this._rootKvs = root.children.map((c) => (c.isData ? c.kv : NO_LEAF))
+    }
+    const kvs = this._rootKvs
+    if (this._rootModels.length !== 3 * kvs.length)
+      this._rootModels = new Float64Array(3 * kvs.length)
+    const lm = this._rootModels
+    for (let i = 0; i < kvs.length; i++) {
+      const kv = kvs[i]!
+      if (kv.length === 0) continue
+      const h = kv.length - MODEL_WORDS
+      lm[3 * i] = kv[h]!
+      lm[3 * i + 1] = kv[h + 1]! * kv[h + 2]!
+      lm[3 * i + 2] = kv[h + 3]!
+    }
+    this._cacheShape = this._shape
+    this.staleGets = 0
   }
 
   /**
@@ -161,7 +232,7 @@ export class AlexIndex implements Iterable<[number, number]> {
       const leaf = this.leafForInsert(key)
       const kv = leaf.kv
       const p = predict(leaf, key)
-      const i = upperBound(kv, leaf.cap, key, p)
+      const i = windowUpperBound(kv, leaf.cap, key, p)
       if (i > 0 && kv[2 * i - 2] === key) {
         setPayloadAt(leaf, i - 1, payload)
         return this
@@ -187,6 +258,7 @@ export class AlexIndex implements Iterable<[number, number]> {
           this.lay.hi = leaf.cap * 2
           relayout(leaf, this.lay, this._cfg.maxDensity)
           this._version++
+          this._shape++
           continue
         }
       }
@@ -208,6 +280,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     if (node.numKeys < node.cap * cfg.minDensity && node.cap > 4 * MIN_SLOTS) {
       chooseLayout(node.numKeys, 0, 0, cfg.initialDensity, cfg.maxDensity, Infinity, this.lay)
       relayout(node, this.lay, cfg.maxDensity)
+      this._shape++
     }
     if (node.numKeys <= cfg.maxBuildKeys / 4) this.merge(node, key)
     return true
@@ -218,6 +291,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     this._root = new DataNode(MIN_SLOTS, this._cfg.maxDensity)
     this._size = 0
     this._version++
+    this._shape++
   }
 
   /** Smallest key, or undefined when empty. */
@@ -422,6 +496,7 @@ export class AlexIndex implements Iterable<[number, number]> {
    * child for good). New slots get empty data nodes linked into the leaf list.
    */
   private growModel(m: ModelNode, r: number): void {
+    this._shape++
     const n = m.children.length
     const maxFanout = this._cfg.maxFanout
     const left = r < 0
@@ -502,6 +577,7 @@ export class AlexIndex implements Iterable<[number, number]> {
   private restructure(leaf: DataNode, key: number): void {
     const cfg = this._cfg
     this._version++
+    this._shape++
     const depth = this.findPath(key)
     const n = leaf.numKeys
     const tries = leaf.numInserts + 1
@@ -653,6 +729,7 @@ export class AlexIndex implements Iterable<[number, number]> {
    */
   private merge(leaf: DataNode, key: number): void {
     const cfg = this._cfg
+    this._shape++
     for (;;) {
       const depth = this.findPath(key)
       if (depth === 0) return
@@ -691,6 +768,67 @@ export class AlexIndex implements Iterable<[number, number]> {
       leaf = left
     }
   }
+}
+
+/** Marks a lookup-cache slot whose child is a model node. */
+const NO_LEAF = new Float64Array(0)
+
+/**
+ * Index in `kv` of a slot holding `key` (its payload is at the next index), or -1. Gaps repeat
+ * the next key and its payload, so any slot holding the key answers. First count the keys
+ * <= key among the 8 slots around the prediction: independent loads and no branches, so the CPU
+ * overlaps the cache misses of consecutive lookups. Then, rarely, exponential search.
+ */
+function lookup(kv: Float64Array, key: number): number {
+  const cap = (kv.length - MODEL_WORDS) >> 1
+  const h = 2 * cap
+  const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
+  const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
+  if (cap >= WINDOW) {
+    let lo = p - (WINDOW / 2 - 1)
+    if (lo < 0) lo = 0
+    else if (lo > cap - WINDOW) lo = cap - WINDOW
+    const o = 2 * lo
+    const at =
+      o +
+      2 *
+        (+(kv[o + 2]! <= key) +
+          +(kv[o + 4]! <= key) +
+          +(kv[o + 6]! <= key) +
+          +(kv[o + 8]! <= key) +
+          +(kv[o + 10]! <= key) +
+          +(kv[o + 12]! <= key) +
+          +(kv[o + 14]! <= key))
+    if (kv[at] === key) return at
+  }
+  const i = upperBound(kv, cap, key, p) - 1
+  return i >= 0 && kv[2 * i] === key ? 2 * i : -1
+}
+
+/**
+ * upperBound (first slot whose key is greater than `key`), trying first a branch-free count over
+ * the 8 slots around the prediction: when the answer lies inside them no search branch is taken.
+ */
+function windowUpperBound(kv: Float64Array, cap: number, key: number, p: number): number {
+  if (cap >= WINDOW) {
+    let lo = p - (WINDOW / 2 - 1)
+    if (lo < 0) lo = 0
+    else if (lo > cap - WINDOW) lo = cap - WINDOW
+    const o = 2 * lo
+    if (kv[o]! <= key) {
+      const c =
+        +(kv[o + 2]! <= key) +
+        +(kv[o + 4]! <= key) +
+        +(kv[o + 6]! <= key) +
+        +(kv[o + 8]! <= key) +
+        +(kv[o + 10]! <= key) +
+        +(kv[o + 12]! <= key) +
+        +(kv[o + 14]! <= key)
+      // Slots lo .. lo+c hold keys <= key and, if c < 7, slot lo+c+1 a greater one.
+      if (c < WINDOW - 1) return lo + c + 1
+    }
+  }
+  return upperBound(kv, cap, key, p)
 }
 
 function catastrophic(leaf: DataNode): boolean {

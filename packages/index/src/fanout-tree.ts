@@ -14,7 +14,7 @@ import type { Config } from './options.js'
 
 /** Keys sampled per level when costing a fanout (every stride-th key beyond this). */
 export const FANOUT_SAMPLE = 16384
-/** A level is costed only while its buckets average at least this many samples. */
+/** A level is costed only while its buckets average this many samples or some is oversized. */
 export const MIN_SAMPLES_PER_BUCKET = 4
 
 /** The chosen fanout and runs (pairs of start slot and length) of a model node. */
@@ -59,9 +59,13 @@ export function planFanout(
   let bestLevel = 0
   let bestCost = singleCost
   let worse = 0
+  let oversized = true
   for (let k = 1; k <= maxLevel; k++) {
     const f = 2 ** k
-    if (ns / f < MIN_SAMPLES_PER_BUCKET && k > 1) break
+    // Sparse levels are only worth costing while some bucket is still too big for one node
+    // (skewed keys: most buckets empty, a few dense ones).
+    if (ns / f < MIN_SAMPLES_PER_BUCKET && k > 1 && !oversized) break
+    oversized = false
     const slope = f / (span * scale)
     const c = new Float64Array(f)
     const cnt = new Float64Array(f)
@@ -76,7 +80,10 @@ export function planFanout(
       const e = t1 === ns ? end : start + t1 * stride
       let cost = expectedSearchCost(keys, s, e, stride, density) * count + NODE_COST
       // An oversized bucket becomes a subtree: one more level and at least this many nodes.
-      if (count > maxKeys) cost += TRAVERSAL_COST * count + NODE_COST * Math.ceil(count / maxKeys)
+      if (count > maxKeys) {
+        cost += TRAVERSAL_COST * count + NODE_COST * Math.ceil(count / maxKeys)
+        oversized = true
+      }
       c[b] = cost
       cnt[b] = count
       total += cost

@@ -13,6 +13,11 @@ export interface InvariantSource {
   readonly _root: AlexNode
   readonly _size: number
   readonly _cfg: Config
+  readonly _shape?: number
+  readonly _cacheShape?: number
+  readonly _rootKvs?: readonly Float64Array[]
+  readonly _rootParams?: Float64Array
+  readonly _rootModels?: Float64Array
 }
 
 function fail(invariant: string, message: string): never {
@@ -25,7 +30,8 @@ function fail(invariant: string, message: string): never {
  * hold strictly increasing finite keys (no -0) with gaps repeating the next key (+Infinity at
  * the end), a bitmap agreeing with numKeys and maxPos, and a free slot; every key routes from
  * the root to the node holding it, inside the domain of each model node that can still grow;
- * the leaf list links all leaves in key order; key counts add up to `size`; depth is bounded.
+ * the leaf list links all leaves in key order; key counts add up to `size`; depth is bounded;
+ * the lookup cache, when marked current, mirrors the root.
  */
 export function checkInvariants(index: InvariantSource): void {
   const root = index._root
@@ -58,6 +64,7 @@ export function checkInvariants(index: InvariantSource): void {
     }
   }
   walk(root, 0)
+  checkLookupCache(index)
   if (total !== index._size) fail('size', `nodes hold ${total} keys, size is ${index._size}`)
   // Leaf list: exactly the in-order leaves.
   for (let j = 0; j < leaves.length; j++) {
@@ -78,6 +85,36 @@ export function checkInvariants(index: InvariantSource): void {
       if (!(key > prevKey)) fail('sorted-order', `key ${key} follows ${prevKey} across leaves`)
       prevKey = key
       checkRoute(root, key, leaf, cfg)
+    }
+  }
+}
+
+/** A lookup cache marked current must mirror the root exactly. */
+function checkLookupCache(index: InvariantSource): void {
+  if (index._cacheShape === undefined || index._cacheShape !== index._shape) return
+  const root = index._root
+  const kvs = index._rootKvs!
+  const rp = index._rootParams!
+  if (root.isData) {
+    if (kvs.length !== 1 || kvs[0] !== root.kv) fail('lookup-cache', 'stale root data node array')
+    return
+  }
+  const want = [root.pre, root.base, root.scale, root.slope, root.off, root.children.length - 1]
+  for (let i = 0; i < 6; i++) {
+    if (!Object.is(rp[i], want[i])) fail('lookup-cache', `root model parameter ${i} is stale`)
+  }
+  if (kvs.length !== root.children.length) fail('lookup-cache', 'cache has the wrong fanout')
+  for (let i = 0; i < kvs.length; i++) {
+    const c = root.children[i]!
+    if (c.isData ? kvs[i] !== c.kv : kvs[i]!.length !== 0) {
+      fail('lookup-cache', `slot ${i} caches a stale array`)
+    }
+    const lm = index._rootModels
+    if (c.isData && lm !== undefined) {
+      const h = 2 * c.cap
+      if (lm[3 * i] !== c.kv[h] || lm[3 * i + 2] !== c.kv[h + 3]) {
+        fail('lookup-cache', `slot ${i} caches a stale model`)
+      }
     }
   }
 }

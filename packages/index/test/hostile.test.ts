@@ -33,7 +33,7 @@ function ulpsFrom(start: number, count: number): number[] {
 function exercise(keys: number[], options: AlexIndexOptions = {}, maxBytesPerKey = 64): AlexIndex {
   const started = performance.now()
   const ix = new AlexIndex(options)
-  keys.forEach((k, i) => ix.set(k, i))
+  for (const [i, k] of keys.entries()) ix.set(k, i)
   checkInvariants(ix)
   const distinct = new Set(keys.map((k) => k + 0))
   expect(ix.size).toBe(distinct.size)
