@@ -64,6 +64,8 @@ export class AlexStorage {
   private readonly index: AlexIndex
   private readonly segments: SegmentSet
   private readonly bufs: (Uint8Array | undefined)[]
+  /** The cache's reference bits (CLOCK), set by every cached read. */
+  private readonly ref: Uint8Array
   private readonly lock: StoreLock | undefined
   private state = OPEN
   private failure: AlexStorageError | undefined
@@ -102,6 +104,7 @@ export class AlexStorage {
     this.index = state.index
     this.segments = state.segments
     this.bufs = state.segments.bufs
+    this.ref = state.segments.cache.ref
     this.recovery = state.report
     this.appliedLsn = state.appliedLsn
     this.snapshotSeq = state.snapshotSeq
@@ -177,7 +180,7 @@ export class AlexStorage {
     const slot = (rest - offset) / 134217728
     const bytes = this.bufs[slot]
     if (bytes !== undefined && length !== LOCATION_LONG) {
-      this.segments.cache.ref[slot] = 1
+      this.ref[slot] = 1
       return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
     }
     return this.segments.readValue(location)

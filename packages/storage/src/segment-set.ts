@@ -73,7 +73,6 @@ export class SegmentSet {
       this.slots.push(undefined)
       this.bufs.push(undefined)
     }
-    this.cache.ensureSlot(slot)
     return slot
   }
 
@@ -85,7 +84,6 @@ export class SegmentSet {
     }
     if (this.slots[segment.slot] !== undefined) throw new Error(`slot ${segment.slot} in use`)
     this.slots[segment.slot] = segment
-    this.cache.ensureSlot(segment.slot)
     this.dataBytes += segment.length - SEGMENT_HEADER_SIZE
     this.liveBytes += segment.liveBytes
     if (segment.bytes !== undefined) {

@@ -1,4 +1,5 @@
 import type { DataSegment } from './data-segment.js'
+import { MAX_SLOTS } from './format.js'
 
 /**
  * The value cache: which data segments keep their bytes in memory. A resident segment serves
@@ -21,8 +22,11 @@ export class SegmentCache {
   readonly budget: number
   /** Bytes of images in memory (their capacity). */
   residentBytes = 0
-  /** Reference bit per slot, set by readers (`ref[slot] = 1`), cleared by the CLOCK hand. */
-  ref: Uint8Array
+  /**
+   * Reference bit per slot, set by readers (`ref[slot] = 1`), cleared by the CLOCK hand. Sized
+   * for every possible slot once (32 KiB), so readers may keep a reference to it.
+   */
+  readonly ref: Uint8Array
   /** Segments evicted so far (stats). */
   evictions = 0
   private readonly resident: DataSegment[] = []
@@ -33,17 +37,7 @@ export class SegmentCache {
   constructor(budget: number, onEvict: (segment: DataSegment) => void) {
     this.budget = budget
     this.onEvict = onEvict
-    this.ref = new Uint8Array(64)
-  }
-
-  /** Makes sure `ref` covers `slot` (call when a slot is first used). */
-  ensureSlot(slot: number): void {
-    if (slot < this.ref.length) return
-    let size = this.ref.length
-    while (size <= slot) size *= 2
-    const grown = new Uint8Array(size)
-    grown.set(this.ref)
-    this.ref = grown
+    this.ref = new Uint8Array(MAX_SLOTS)
   }
 
   /** True if `bytes` more fit in the budget without evicting. */
@@ -53,7 +47,6 @@ export class SegmentCache {
 
   /** Records that `segment` became resident. */
   admit(segment: DataSegment): void {
-    this.ensureSlot(segment.slot)
     this.residentBytes += segment.residentBytes
     this.resident.push(segment)
     this.ref[segment.slot] = 1
