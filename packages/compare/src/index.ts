@@ -9,7 +9,7 @@ export { CompareError, ErrorCode, type ErrorCodeValue } from './errors.js'
 export { assertKey, decodeKey, ENCODED_KEY_BYTES, encodeKey, writeKey } from './key-encoding.js'
 export { packageVersion } from './load-module.js'
 export { type Bounds, toBounds } from './range.js'
-export { ALEX_STORAGE_ENABLED, engineIds, engines, getEngine } from './registry.js'
+export { engineIds, engines, getEngine } from './registry.js'
 export type {
   BatchOp,
   EngineCapabilities,

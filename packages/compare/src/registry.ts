@@ -12,12 +12,6 @@ import { sqliteEngine } from './engines/sqlite.js'
 import { CompareError, ErrorCode } from './errors.js'
 import type { EngineId, KvEngine } from './types.js'
 
-/**
- * Whether the AlexStorage adapter is listed. Off while @alex/storage is being built; turning
- * it on is this one line (its adapter and the conformance suite are ready).
- */
-export const ALEX_STORAGE_ENABLED = false
-
 /** Every engine adapter in report order, AlexStorage first, the in-memory references last. */
 const ALL: readonly KvEngine[] = [
   alexStorageEngine,
@@ -30,9 +24,7 @@ const ALL: readonly KvEngine[] = [
 ]
 
 /** The engines that can be used now, in report order. */
-export const engines: readonly KvEngine[] = ALL.filter(
-  (e) => e.id !== 'alex' || ALEX_STORAGE_ENABLED,
-)
+export const engines: readonly KvEngine[] = ALL
 
 /** The ids of {@link engines}. */
 export const engineIds: readonly EngineId[] = engines.map((e) => e.id)
@@ -41,10 +33,9 @@ export const engineIds: readonly EngineId[] = engines.map((e) => e.id)
 export function getEngine(id: string): KvEngine {
   const found = engines.find((e) => e.id === id)
   if (found === undefined) {
-    const why = id === 'alex' ? ' (the AlexStorage adapter is not switched on yet)' : ''
     throw new CompareError(
       ErrorCode.UNKNOWN_ENGINE,
-      `unknown engine "${id}"${why}; known: ${engineIds.join(', ')}`,
+      `unknown engine "${id}"; known: ${engineIds.join(', ')}`,
     )
   }
   return found

@@ -3,29 +3,15 @@
  * zero-copy `get`; scans its ordered `entries(range)` iterator; writes its promise-returning
  * `put`/`delete`/`batch`, which group-commit concurrent callers. Durable: `sync: 'always'`.
  * Fast: `sync: 'none'`. Keys are numbers, used as they are.
- *
- * The package is imported lazily and typed here by the API fixed in issue 4, so this adapter
- * builds while @alex/storage is still being written; the registry switches it on.
+ * The package is imported lazily, like every engine's.
  */
+import type { AlexStorage } from '@alex/storage'
 import { throwClosed } from '../guards.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { fromBounds, isEmptyRange, toBounds } from '../range.js'
 import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
 
-/** The part of AlexStorage's public API (issue 4) this adapter uses. */
-interface AlexStorageDb {
-  get(key: number): Uint8Array | undefined
-  put(key: number, value: Uint8Array): Promise<void>
-  delete(key: number): Promise<void>
-  batch(ops: readonly BatchOp[]): Promise<void>
-  entries(range?: RangeOptions): Iterable<[number, Uint8Array]>
-  checkpoint(): Promise<void>
-  close(): Promise<void>
-}
-
-interface AlexStorageStatic {
-  open(dir: string, options?: { sync?: 'always' | 'interval' | 'none' }): Promise<AlexStorageDb>
-}
+type AlexStorageDb = AlexStorage
 
 class AlexStore implements KvStore {
   readonly id = 'alex' as const
@@ -107,8 +93,8 @@ export const alexStorageEngine: KvEngine = {
   version: () => packageVersion('@alex/storage'),
   open: async (dir, options) => {
     const mod = await loadEngineModule('@alex/storage', 'AlexStorage')
-    const AlexStorage = exportOf<AlexStorageStatic>(mod, 'AlexStorage')
-    const db = await AlexStorage.open(dir, { sync: options.durable ? 'always' : 'none' })
+    const Store = exportOf<typeof AlexStorage>(mod, 'AlexStorage')
+    const db = await Store.open(dir, { sync: options.durable ? 'always' : 'none' })
     return new AlexStore(db, options.durable)
   },
 }
