@@ -241,6 +241,7 @@ describe('AlexStorage basics', () => {
     await expect(db.batch([])).rejects.toMatchObject({ code: 'ERR_CLOSED' })
     await expect(db.checkpoint()).rejects.toMatchObject({ code: 'ERR_CLOSED' })
     await expect(db.compact()).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+    await expect(db.sync()).rejects.toMatchObject({ code: 'ERR_CLOSED' })
     expect(() => db.get(1)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
     expect(() => db.has(1)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
     expect(() => db.entries()).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
@@ -266,6 +267,35 @@ describe('AlexStorage basics', () => {
     expect(db2.recovery.source).toBe('snapshot')
     expect(db2.recovery.replayed).toBe(0) // close checkpointed
     await db2.close()
+  })
+
+  it('sync() makes every write issued so far durable and applied, without a checkpoint', async () => {
+    const db = await AlexStorage.open(dir, { sync: 'none' })
+    const fsyncs = db.stats().wal.fsyncs
+    // Not awaited: sync() covers writes still in flight, and applies them.
+    void db.put(1, bytes(1))
+    void db.batch([
+      { type: 'put', key: 2, value: bytes(2) },
+      { type: 'delete', key: 1 },
+    ])
+    await db.sync()
+    expect(db.get(1)).toBeUndefined()
+    expect(db.get(2)).toEqual(bytes(2))
+    const s = db.stats()
+    expect(s.wal.fsyncs).toBe(fsyncs + 1)
+    expect(s.wal.lastDurableLsn).toBe(3n)
+    expect(s.checkpoints).toBe(0)
+    await db.sync() // nothing new: still resolves
+    await db.close()
+  })
+
+  it('sync() on a read-only store is ERR_READ_ONLY', async () => {
+    const db = await AlexStorage.open(dir)
+    await db.put(1, bytes(1))
+    await db.close()
+    const ro = await AlexStorage.open(dir, { readOnly: true })
+    await expect(ro.sync()).rejects.toMatchObject({ code: 'ERR_READ_ONLY' })
+    await ro.close()
   })
 
   it('groups concurrent durable writes into few fsyncs', async () => {

@@ -354,6 +354,30 @@ export class AlexStorage {
     return this.track(logged)
   }
 
+  /**
+   * Makes every write issued so far durable, whatever the `sync` mode: after it resolves, those
+   * writes survive a power cut, and they are applied (visible to `get`). It fsyncs the log (one
+   * fdatasync, shared with concurrent writers by group commit) and waits for the writes; it is
+   * not a checkpoint (the log keeps growing until one runs). The way to end a bulk load under
+   * `sync: 'none'`. Rejects with `ERR_CLOSED`, `ERR_READ_ONLY` or `ERR_STORE_FAILED` (a write or
+   * the fsync failed; the store then refuses writes).
+   */
+  async sync(): Promise<void> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) throw refused
+    // The log's sync covers everything appended to it so far, i.e. every write issued so far
+    // (a write is appended to the log synchronously, in its call).
+    const synced = this.wal.sync()
+    const last = this.lastWrite
+    try {
+      await synced
+    } catch (err) {
+      this.onLogFailure(err)
+    }
+    await last.catch(noop)
+    if (this.failure !== undefined) throw this.failure
+  }
+
   /** Logs one operation, appends its record, queues it until durable. */
   private log(type: number, key: number, value: Uint8Array | undefined, op: WalOp): Promise<void> {
     const wal = this.wal
