@@ -61,8 +61,9 @@ class AlexStore implements KvStore {
 
   async sync(): Promise<void> {
     if (this.closed) throwClosed('alex')
-    // A checkpoint persists the index snapshot after making the log and data durable.
-    if (!this.durable) await this.db.checkpoint()
+    // Makes every write so far durable by fsyncing the log (like LevelDB's adapter, which
+    // syncs its log); not a checkpoint. A durable store's writes already are.
+    if (!this.durable) await this.db.sync()
   }
 
   async close(): Promise<void> {
