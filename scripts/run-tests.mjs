@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs every package's tests through turbo, then prints one closing line with the
-// totals from each package's vitest JSON report: "N passed, N failed".
-// Exits non-zero if turbo failed or any test failed.
+// Runs every package's tests through turbo, together with the static checks (lint,
+// typecheck, publint) so that a change that breaks them fails CI too, then prints one
+// closing line with the totals from each package's vitest JSON report: "N passed, N failed".
+// Exits non-zero if any turbo task failed or any test failed.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,7 +19,7 @@ if (existsSync(join(root, 'benchmarks', 'package.json'))) dirs.push(join(root, '
 const reportOf = (dir) => join(dir, '.vitest', 'report.json')
 for (const dir of dirs) rmSync(reportOf(dir), { force: true })
 
-const args = ['run', 'test', '--continue', ...process.argv.slice(2)]
+const args = ['run', 'test', 'lint', 'typecheck', 'publint', '--continue', ...process.argv.slice(2)]
 const turbo = spawnSync('turbo', args, { stdio: 'inherit', cwd: root, shell: false })
 
 let passed = 0
@@ -43,6 +44,11 @@ for (const dir of dirs) {
 }
 for (const name of missing) {
   console.error(`no test report from ${name} (its test run did not finish)`)
+  failed += 1
+}
+if (turbo.status !== 0 && failed === 0) {
+  // No test failed, so a static check (lint, typecheck, publint) did: count it.
+  console.error('a lint, typecheck or publint task failed (see its output above)')
   failed += 1
 }
 const ok = turbo.status === 0 && failed === 0
