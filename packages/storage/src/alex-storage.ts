@@ -74,6 +74,9 @@ export class AlexStorage {
   /** Promise of the newest write: settles after every earlier write settled. */
   private lastWrite: Promise<void> = Promise.resolve()
   private appliedLsn: number
+  /** Every key in the index lies within [keyLo, keyHi] (bounds only widen). */
+  private keyLo: number
+  private keyHi: number
   private snapshotSeq: number
   private snapshotLsn: number
   private checkpointCount: number
@@ -107,6 +110,8 @@ export class AlexStorage {
     this.ref = state.segments.cache.ref
     this.recovery = state.report
     this.appliedLsn = state.appliedLsn
+    this.keyLo = state.index.min() ?? Number.POSITIVE_INFINITY
+    this.keyHi = state.index.max() ?? Number.NEGATIVE_INFINITY
     this.snapshotSeq = state.snapshotSeq
     this.snapshotLsn = state.snapshotLsn
     this.checkpointCount = state.checkpoints
@@ -116,6 +121,7 @@ export class AlexStorage {
       if (this.failure !== undefined) throw this.failure
       this.apply(Number(lsn))
     }
+    this.segments.onSyncFailure = (err: unknown) => this.fail(err)
     this.onLogFailure = (err: unknown) => {
       const e = toStorageError(err)
       if (e.code === ErrorCode.STORE_FAILED) this.fail(e.cause ?? e)
@@ -430,15 +436,22 @@ export class AlexStorage {
     const index = this.index
     const segments = this.segments
     let ioError: unknown
+    let lo = this.keyLo
+    let hi = this.keyHi
+    let ops = 0
+    let bytes = 0
+    let lsn = this.appliedLsn
     for (let i = q.peek(upTo); i >= 0; i = q.peek(upTo)) {
       const key = q.keys[i]!
       const location = q.locations[i]!
       const size = q.sizes[i]!
       const type = q.types[i]!
-      this.appliedLsn = q.lsns[i]!
+      lsn = q.lsns[i]!
       q.shift()
       segments.applied(location, size)
-      const old = index.get(key)
+      // Every key in the index lies within [lo, hi]: a key outside needs no lookup (the common
+      // case of loading keys in ascending order).
+      const old = key >= lo && key <= hi ? index.get(key) : undefined
       if (old !== undefined) {
         try {
           segments.kill(old)
@@ -449,12 +462,19 @@ export class AlexStorage {
       if (type === TYPE_PUT) {
         index.set(key, location)
         segments.addLive(location, size)
+        if (key < lo) lo = key
+        if (key > hi) hi = key
       } else if (old !== undefined) {
         index.delete(key)
       }
-      this.opsSinceCheckpoint++
-      this.bytesSinceCheckpoint += size
+      ops++
+      bytes += size
     }
+    this.keyLo = lo
+    this.keyHi = hi
+    this.appliedLsn = lsn
+    this.opsSinceCheckpoint += ops
+    this.bytesSinceCheckpoint += bytes
     try {
       if (ioError !== undefined) throw ioError
       segments.flushDue()
@@ -584,14 +604,7 @@ export class AlexStorage {
       },
       n,
     )
-    let i = 0
-    const keys = builder.keys
-    const locations = builder.locations
-    this.index.forEach((location, key) => {
-      keys[i] = key
-      locations[i] = location
-      i++
-    })
+    const i = this.index.scan(builder.keys, builder.locations)
     if (i !== n) throw new Error(`bug: index size ${n} but iteration gave ${i} keys`)
     sealSnapshot(builder.bytes)
     const ops = this.opsSinceCheckpoint
@@ -773,7 +786,8 @@ export class AlexStorage {
       walBytes: walStats.bytesWritten,
       checkpoints: this.checkpointCount,
       compactions: this.compactionCount,
-      fsyncs: this.ownFsyncs + s.headerSyncs + walStats.fsyncs + walStats.dirSyncs,
+      fsyncs:
+        this.ownFsyncs + s.headerSyncs + s.backgroundSyncs + walStats.fsyncs + walStats.dirSyncs,
       lsn: this.appliedLsn,
       checkpointLsn: this.snapshotLsn,
       cache: {

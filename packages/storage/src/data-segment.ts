@@ -56,6 +56,9 @@ export class DataSegment {
   missBytes = 0
   /** A whole-segment load found damage: serve it record by record from now on. */
   loadFailed = false
+  /** The fsync in flight (or failed: it stays here rejected), and the bytes it covers. */
+  private syncing: Promise<void> | undefined
+  private syncingTarget = 0
   private handle: FileHandle | undefined
 
   private constructor(
@@ -181,13 +184,55 @@ export class DataSegment {
     this.written = this.flushLimit
   }
 
-  /** fsyncs the file if it has unsynced bytes; returns true if an fsync ran. Never retried. */
+  /**
+   * Makes the bytes written so far durable: waits for an fsync already in flight if it covers
+   * them, else runs one (after the one in flight). Resolves true if this call started an fsync.
+   * A failed fsync is never retried: every later call rejects with the same error.
+   */
   async sync(): Promise<boolean> {
-    if (this.memoryOnly || this.synced >= this.written) return false
+    if (this.memoryOnly) return false
     const target = this.written
-    await this.handle!.sync()
-    if (target > this.synced) this.synced = target
+    if (this.synced >= target) return false
+    if (this.syncing !== undefined && this.syncingTarget >= target) {
+      await this.syncing
+      return false
+    }
+    await this.startSync()
     return true
+  }
+
+  /**
+   * Starts an fsync of the bytes written so far without waiting for it (a sealed segment that
+   * was written completely: its bytes become durable while the store works on, so a checkpoint
+   * finds little left to sync). A failure goes to `onError`, and later `sync` calls reject.
+   */
+  syncInBackground(onError: (err: unknown) => void): boolean {
+    if (this.memoryOnly || this.synced >= this.written || this.syncingTarget >= this.written) {
+      return false
+    }
+    this.startSync().catch((err) => {
+      if (this.handle !== undefined) onError(err) // not an fsync cut short by close()
+    })
+    return true
+  }
+
+  private startSync(): Promise<void> {
+    const target = this.written
+    const previous = this.syncing
+    // After the fsync in flight (if any), and never if it failed: a failed fsync is final.
+    const run = (
+      previous === undefined ? this.handle!.sync() : previous.then(() => this.fsync())
+    ).then(() => {
+      if (target > this.synced) this.synced = target
+      if (this.syncing === run) this.syncing = undefined
+    })
+    this.syncing = run
+    this.syncingTarget = target
+    return run
+  }
+
+  private fsync(): Promise<void> {
+    return this.handle!.sync()
   }
 
   /**

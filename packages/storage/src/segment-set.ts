@@ -40,6 +40,10 @@ export class SegmentSet {
   diskReads = 0
   /** fsyncs of new segment headers. */
   headerSyncs = 0
+  /** fsyncs of sealed segments started in the background. */
+  backgroundSyncs = 0
+  /** Called when a background fsync fails (the store fails: an fsync is never retried). */
+  onSyncFailure: (err: unknown) => void = () => {}
   private readonly fs: FileSystem
   private readonly dir: string
   private readonly segmentBytes: number
@@ -136,11 +140,19 @@ export class SegmentSet {
     return segment
   }
 
-  /** Seals `segment`: no more appends; its applied bytes are written now, the rest when due. */
+  /**
+   * Seals `segment`: no more appends; its applied bytes are written now, the rest when due. Once
+   * completely written it is fsynced in the background (see `DataSegment.syncInBackground`).
+   */
   seal(segment: DataSegment): void {
     segment.sealed = true
     segment.flush()
     if (segment.written < segment.length) this.unflushedSealed.push(segment)
+    else this.syncSealed(segment)
+  }
+
+  private syncSealed(segment: DataSegment): void {
+    if (segment.syncInBackground(this.onSyncFailure)) this.backgroundSyncs++
   }
 
   /**
@@ -179,7 +191,10 @@ export class SegmentSet {
     for (let i = sealed.length - 1; i >= 0; i--) {
       const s = sealed[i]!
       s.flush()
-      if (s.written >= s.length) sealed.splice(i, 1)
+      if (s.written >= s.length) {
+        sealed.splice(i, 1)
+        this.syncSealed(s)
+      }
     }
   }
 

@@ -119,4 +119,32 @@ describe('failed fsync or write', () => {
     }
     await again.close()
   })
+
+  it('EIO on the background fsync of a sealed data segment fails the store, without retry', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const db = await AlexStorage.open(DIR, { ...OPTS, fs })
+    // The first segment's fsyncs: its header at creation, then its records once it is sealed.
+    fs.injectFault({ op: 'sync', nth: 2, code: 'EIO', path: '/db/data-0000000001.seg' })
+    const acked: number[] = []
+    for (let k = 0; k < 60 && !db.failed; k++) {
+      // Sequential puts: every 30 or so fill a 4 KiB segment, which is sealed, written and then
+      // fsynced in the background.
+      await db.put(k, valueFor(k, 1, 100)).then(
+        () => acked.push(k),
+        () => {},
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(db.failed).toBe(true)
+    const syncs = fs.opCounts.sync
+    await expect(db.put(1000, valueFor(1000, 1, 1))).rejects.toMatchObject({
+      code: 'ERR_STORE_FAILED',
+    })
+    await expect(db.checkpoint()).rejects.toMatchObject({ code: 'ERR_STORE_FAILED' })
+    expect(fs.opCounts.sync).toBe(syncs) // nothing more was fsynced, the failed one not retried
+    await db.close()
+    const again = await AlexStorage.open(DIR, { ...OPTS, fs })
+    for (const k of acked) expect(again.get(k)).toEqual(valueFor(k, 1, 100))
+    await again.close()
+  })
 })
