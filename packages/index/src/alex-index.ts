@@ -27,6 +27,13 @@ import { invalidArgument, invalidKey, invalidValue } from './errors.js'
 import { AlexIterator, inRange, seekAfter, seekStart, step, Yield } from './iterator.js'
 import { domainOf } from './linear-model.js'
 import {
+  buildLookupTables,
+  cachedLeaf,
+  isSentinel,
+  type LookupTables,
+  STALE_TABLES,
+} from './lookup-cache.js'
+import {
   type AlexNode,
   doubleFanout,
   growDomain,
@@ -35,7 +42,7 @@ import {
   routeSlot,
   runOf,
 } from './model-node.js'
-import { type Cursor, leftmostLeaf, rightmostLeaf } from './navigate.js'
+import { type Cursor, leafFor, leftmostLeaf, rightmostLeaf } from './navigate.js'
 import { type AlexIndexOptions, type Config, resolveOptions } from './options.js'
 import { normalizeRange, type RangeOptions } from './range.js'
 import { computeStats, type IndexStats } from './stats.js'
@@ -68,18 +75,18 @@ export class AlexIndex implements Iterable<[number, number]> {
    * (never by inserts or deletes that stay inside a node's array).
    */
   _shape = 0
-  /** @internal `_shape` when the lookup cache below was built; -1 when never. */
+  /** @internal `_shape` when the lookup tables were built; -1 while they are stale. */
   _cacheShape = -1
-  /** @internal Lookup cache: the root's model as [pre, base, scale, slope, off, last slot]. */
-  _rootParams = new Float64Array(6)
-  /** @internal Lookup cache: per root slot, the child's array if it is a data node, else empty. */
-  _rootKvs: Float64Array[] = []
-  /**
-   * @internal Lookup cache: per root slot holding a data node, its model as [base, scale *
-   * slope, intercept] (a prediction only steers the search, so the folded product is fine).
-   */
-  _rootModels = new Float64Array(0)
+  /** @internal Lookup cache (see lookup-cache.ts): routing rows and leaf models. */
+  _lf: Float64Array = STALE_TABLES.lf
+  /** @internal Lookup cache: root map and mid maps (offsets of rows in `_lf`). */
+  _li: Int32Array = STALE_TABLES.li
+  /** @internal Lookup cache: slot arrays of the leaf rows (by row offset / 4). */
+  _lkv: Float64Array[] = STALE_TABLES.lkv
+  /** Lookups that found the tables stale since they were last built. */
   private staleGets = 0
+  /** Size of the tables last built (a rebuild is due after this many stale lookups). */
+  private cacheCost = 0
   private readonly pathNodes: ModelNode[] = []
   private readonly pathSlots: number[] = []
   private readonly run = { start: 0, len: 0 }
@@ -115,7 +122,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     this._root = buildSubtree(keys, payloads, 0, n, domain, 0, this._cfg, ctx, false)
     this._size = n
     this._version++
-    this._shape++
+    this.invalidate()
   }
 
   /** Number of keys. */
@@ -125,99 +132,91 @@ export class AlexIndex implements Iterable<[number, number]> {
 
   /** The payload of `key`, or undefined. Throws ERR_INVALID_KEY for a non-finite key. */
   get(key: number): number | undefined {
-    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
-    if (this._cacheShape === this._shape) {
-      // Hot path, fully inlined: root model and the leaf's array and model from the flat cache.
-      const rp = this._rootParams
-      const r = Math.floor((key * rp[0]! - rp[1]!) * rp[2]! * rp[3]!) + rp[4]!
-      const last = rp[5]!
-      // biome-ignore lint/complexity/useMathMinMax: hot path; a ternary clamp compiles tighter
-      const slot = r > 0 ? (r < last ? r : last) : 0
-      const kv = this._rootKvs[slot]!
-      if (kv.length !== 0) {
-        const cap = (kv.length - MODEL_WORDS) >> 1
-        const lm = this._rootModels
-        const pp = lm[3 * slot + 2]! + (key - lm[3 * slot]!) * lm[3 * slot + 1]!
-        const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
-        if (cap >= WINDOW) {
-          let lo = p - (WINDOW / 2 - 1)
-          if (lo < 0) lo = 0
-          else if (lo > cap - WINDOW) lo = cap - WINDOW
-          const o = 2 * lo
-          const at =
-            o +
-            2 *
-              (+(kv[o + 2]! <= key) +
-                +(kv[o + 4]! <= key) +
-                +(kv[o + 6]! <= key) +
-                +(kv[o + 8]! <= key) +
-                +(kv[o + 10]! <= key) +
-                +(kv[o + 12]! <= key) +
-                +(kv[o + 14]! <= key))
-          if (kv[at] === key) return kv[at + 1]
-        }
-        const i = upperBound(kv, cap, key, p) - 1
-        return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
-      }
+    // Hot path, kept small so that TurboFan inlines it into the caller's loop: route through the
+    // lookup tables (two levels, no node objects), predict the slot and compare the 4 slots from
+    // the prediction without branching. Every load address follows from the key and hot tables,
+    // and the only data-dependent branch (found or not) is almost always taken, so the cache
+    // misses of consecutive lookups overlap. The rest (misses, deeper trees, stale tables,
+    // invalid keys) is in getSlow, which must stay out of line.
+    if (typeof key === 'number' && key - key === 0) {
+      const f = this._lf
+      const li = this._li
+      let x = Math.floor((key * f[0]! - f[1]!) * f[2]! * f[3]!) + f[4]!
+      let e = f[5]!
+      // biome-ignore lint/complexity/useMathMinMax: hot path; the ternary clamp compiles tighter and maps NaN to 0
+      const m = li[(x > 0 ? (x < e ? x : e) : 0) | 0]!
+      x = Math.floor((key * f[m]! - f[m + 1]!) * f[m + 2]! * f[m + 3]!) + f[m + 4]!
+      e = f[m + 5]!
+      // biome-ignore lint/complexity/useMathMinMax: as above
+      const j = li[(f[m + 6]! + (x > 0 ? (x < e ? x : e) : 0)) | 0]!
+      const kv = this._lkv[j >> 2]!
+      const pp = f[j + 2]! + (key - f[j]!) * f[j + 1]!
+      const t = f[j + 3]!
+      // biome-ignore lint/complexity/useMathMinMax: as above
+      const o = 2 * ((pp > 0 ? (pp < t ? pp : t) : 0) | 0)
+      const at = o + 2 * (+(kv[o]! < key) + +(kv[o + 2]! < key) + +(kv[o + 4]! < key))
+      if (kv[at] === key) return kv[at + 1]
     }
-    const kv = this.leafArray(key)
-    const i = lookup(kv, key)
-    return i >= 0 ? kv[i + 1] : undefined
+    return this.getSlow(key)
+  }
+
+  /**
+   * Everything `get` does not do inline: validation, rebuilding stale lookup tables, keys the
+   * tables do not cover and keys not found in the probe window (exponential search). Kept large
+   * and out of line on purpose: if TurboFan inlined it into `get`, `get` would no longer be
+   * inlined into its callers.
+   */
+  private getSlow(key: number): number | undefined {
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    let kv: Float64Array
+    if (this._cacheShape !== this._shape) {
+      if (++this.staleGets > this.cacheCost + 64) this.rebuildCache()
+    }
+    if (this._cacheShape === this._shape) {
+      kv = cachedLeaf(this.tables(), key)
+      if (isSentinel(kv)) kv = leafFor(this._root, key).kv
+    } else kv = leafFor(this._root, key).kv
+    const cap = (kv.length - MODEL_WORDS) >> 1
+    const h = 2 * cap
+    const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
+    const i = upperBound(kv, cap, key, pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0) - 1
+    return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
   }
 
   /** Whether `key` is present. Throws ERR_INVALID_KEY for a non-finite key. */
   has(key: number): boolean {
-    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
-    return lookup(this.leafArray(key), key) >= 0
+    // Payloads are numbers, so only a missing key gives undefined.
+    return this.get(key) !== undefined
+  }
+
+  private tables(): LookupTables {
+    return { lf: this._lf, li: this._li, lkv: this._lkv, cost: this.cacheCost }
+  }
+
+  /** Builds the lookup tables for the current shape. */
+  private rebuildCache(): void {
+    const t = buildLookupTables(this._root)
+    this._lf = t.lf
+    this._li = t.li
+    this._lkv = t.lkv
+    this.cacheCost = t.cost
+    this._cacheShape = this._shape
+    this.staleGets = 0
   }
 
   /**
-   * The slot array of the data node `key` routes to. While the shape is unchanged, the root's
-   * model and its children's arrays come from a flat cache, saving the dependent loads of the
-   * node objects on the hot path; after a change the cache is rebuilt once enough lookups have
-   * paid for it (O(root fanout)), so write-heavy phases never rebuild it per operation.
+   * Records a change of the tree's shape (a node array replaced or a pointer changed): the
+   * lookup tables may now point at old arrays, so every lookup is sent to the slow path until
+   * they are rebuilt.
    */
-  private leafArray(key: number): Float64Array {
-    if (this._cacheShape === this._shape) {
-      const rp = this._rootParams
-      const r = Math.floor((key * rp[0]! - rp[1]!) * rp[2]! * rp[3]!) + rp[4]!
-      const last = rp[5]!
-      // biome-ignore lint/complexity/useMathMinMax: hot path; a ternary clamp compiles tighter
-      const kv = this._rootKvs[r > 0 ? (r < last ? r : last) : 0]!
-      if (kv.length !== 0) return kv
-    } else if (++this.staleGets > this._rootKvs.length + 64) {
-      this.rebuildCache()
+  private invalidate(): void {
+    this._shape++
+    if (this._cacheShape !== -1) {
+      this._cacheShape = -1
+      this._lf = STALE_TABLES.lf
+      this._li = STALE_TABLES.li
+      this._lkv = STALE_TABLES.lkv
     }
-    let node = this._root
-    while (!node.isData) node = node.children[routeSlot(node, key)]!
-    return node.kv
-  }
-
-  private rebuildCache(): void {
-    const root = this._root
-    const rp = this._rootParams
-    if (root.isData) {
-      // Every finite key maps to slot 0: (key * 0 - 0) * 1 * 1 + 0.
-      rp.set([0, 0, 1, 1, 0, 0])
-      this._rootKvs = [root.kv]
-    } else {
-      rp.set([root.pre, root.base, root.scale, root.slope, root.off, root.children.length - 1])
-      this._rootKvs = root.children.map((c) => (c.isData ? c.kv : NO_LEAF))
-    }
-    const kvs = this._rootKvs
-    if (this._rootModels.length !== 3 * kvs.length)
-      this._rootModels = new Float64Array(3 * kvs.length)
-    const lm = this._rootModels
-    for (let i = 0; i < kvs.length; i++) {
-      const kv = kvs[i]!
-      if (kv.length === 0) continue
-      const h = kv.length - MODEL_WORDS
-      lm[3 * i] = kv[h]!
-      lm[3 * i + 1] = kv[h + 1]! * kv[h + 2]!
-      lm[3 * i + 2] = kv[h + 3]!
-    }
-    this._cacheShape = this._shape
-    this.staleGets = 0
   }
 
   /**
@@ -258,7 +257,7 @@ export class AlexIndex implements Iterable<[number, number]> {
           this.lay.hi = leaf.cap * 2
           relayout(leaf, this.lay, this._cfg.maxDensity)
           this._version++
-          this._shape++
+          this.invalidate()
           continue
         }
       }
@@ -280,7 +279,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     if (node.numKeys < node.cap * cfg.minDensity && node.cap > 4 * MIN_SLOTS) {
       chooseLayout(node.numKeys, 0, 0, cfg.initialDensity, cfg.maxDensity, Infinity, this.lay)
       relayout(node, this.lay, cfg.maxDensity)
-      this._shape++
+      this.invalidate()
     }
     if (node.numKeys <= cfg.maxBuildKeys / 4) this.merge(node, key)
     return true
@@ -291,7 +290,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     this._root = new DataNode(MIN_SLOTS, this._cfg.maxDensity)
     this._size = 0
     this._version++
-    this._shape++
+    this.invalidate()
   }
 
   /** Smallest key, or undefined when empty. */
@@ -496,7 +495,7 @@ export class AlexIndex implements Iterable<[number, number]> {
    * child for good). New slots get empty data nodes linked into the leaf list.
    */
   private growModel(m: ModelNode, r: number): void {
-    this._shape++
+    this.invalidate()
     const n = m.children.length
     const maxFanout = this._cfg.maxFanout
     const left = r < 0
@@ -577,7 +576,7 @@ export class AlexIndex implements Iterable<[number, number]> {
   private restructure(leaf: DataNode, key: number): void {
     const cfg = this._cfg
     this._version++
-    this._shape++
+    this.invalidate()
     const depth = this.findPath(key)
     const n = leaf.numKeys
     const tries = leaf.numInserts + 1
@@ -729,7 +728,7 @@ export class AlexIndex implements Iterable<[number, number]> {
    */
   private merge(leaf: DataNode, key: number): void {
     const cfg = this._cfg
-    this._shape++
+    this.invalidate()
     for (;;) {
       const depth = this.findPath(key)
       if (depth === 0) return
@@ -768,41 +767,6 @@ export class AlexIndex implements Iterable<[number, number]> {
       leaf = left
     }
   }
-}
-
-/** Marks a lookup-cache slot whose child is a model node. */
-const NO_LEAF = new Float64Array(0)
-
-/**
- * Index in `kv` of a slot holding `key` (its payload is at the next index), or -1. Gaps repeat
- * the next key and its payload, so any slot holding the key answers. First count the keys
- * <= key among the 8 slots around the prediction: independent loads and no branches, so the CPU
- * overlaps the cache misses of consecutive lookups. Then, rarely, exponential search.
- */
-function lookup(kv: Float64Array, key: number): number {
-  const cap = (kv.length - MODEL_WORDS) >> 1
-  const h = 2 * cap
-  const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
-  const p = pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0
-  if (cap >= WINDOW) {
-    let lo = p - (WINDOW / 2 - 1)
-    if (lo < 0) lo = 0
-    else if (lo > cap - WINDOW) lo = cap - WINDOW
-    const o = 2 * lo
-    const at =
-      o +
-      2 *
-        (+(kv[o + 2]! <= key) +
-          +(kv[o + 4]! <= key) +
-          +(kv[o + 6]! <= key) +
-          +(kv[o + 8]! <= key) +
-          +(kv[o + 10]! <= key) +
-          +(kv[o + 12]! <= key) +
-          +(kv[o + 14]! <= key))
-    if (kv[at] === key) return at
-  }
-  const i = upperBound(kv, cap, key, p) - 1
-  return i >= 0 && kv[2 * i] === key ? 2 * i : -1
 }
 
 /**

@@ -5,6 +5,13 @@
 import { isSet, popcount, prevSet } from './bitmap.js'
 import { type DataNode, MODEL_WORDS, modelOf } from './data-node.js'
 import { InvariantError } from './errors.js'
+import {
+  buildLookupTables,
+  cachedLeaf,
+  isSentinel,
+  type LookupTables,
+  STALE_TABLES,
+} from './lookup-cache.js'
 import { type AlexNode, type ModelNode, routeRaw, routeSlot } from './model-node.js'
 import type { Config } from './options.js'
 
@@ -15,9 +22,9 @@ export interface InvariantSource {
   readonly _cfg: Config
   readonly _shape?: number
   readonly _cacheShape?: number
-  readonly _rootKvs?: readonly Float64Array[]
-  readonly _rootParams?: Float64Array
-  readonly _rootModels?: Float64Array
+  readonly _lf?: Float64Array
+  readonly _li?: Int32Array
+  readonly _lkv?: Float64Array[]
 }
 
 function fail(invariant: string, message: string): never {
@@ -31,7 +38,8 @@ function fail(invariant: string, message: string): never {
  * the end), a bitmap agreeing with numKeys and maxPos, and a free slot; every key routes from
  * the root to the node holding it, inside the domain of each model node that can still grow;
  * the leaf list links all leaves in key order; key counts add up to `size`; depth is bounded;
- * the lookup cache, when marked current, mirrors the root.
+ * the lookup tables, when marked current, equal tables built afresh and send every key to its
+ * leaf (or, below two model levels, to the sentinel), and are the stale tables otherwise.
  */
 export function checkInvariants(index: InvariantSource): void {
   const root = index._root
@@ -64,7 +72,7 @@ export function checkInvariants(index: InvariantSource): void {
     }
   }
   walk(root, 0)
-  checkLookupCache(index)
+  const tables = checkLookupCache(index)
   if (total !== index._size) fail('size', `nodes hold ${total} keys, size is ${index._size}`)
   // Leaf list: exactly the in-order leaves.
   for (let j = 0; j < leaves.length; j++) {
@@ -84,39 +92,45 @@ export function checkInvariants(index: InvariantSource): void {
       const key = kv[2 * i]!
       if (!(key > prevKey)) fail('sorted-order', `key ${key} follows ${prevKey} across leaves`)
       prevKey = key
-      checkRoute(root, key, leaf, cfg)
+      const depth = checkRoute(root, key, leaf, cfg)
+      if (tables !== null) {
+        const kv = cachedLeaf(tables, key)
+        if (depth <= 2 ? kv !== leaf.kv : !isSentinel(kv)) {
+          fail('lookup-cache', `key ${key} is routed to the wrong slot array by the lookup tables`)
+        }
+      }
     }
   }
 }
 
-/** A lookup cache marked current must mirror the root exactly. */
-function checkLookupCache(index: InvariantSource): void {
-  if (index._cacheShape === undefined || index._cacheShape !== index._shape) return
-  const root = index._root
-  const kvs = index._rootKvs!
-  const rp = index._rootParams!
-  if (root.isData) {
-    if (kvs.length !== 1 || kvs[0] !== root.kv) fail('lookup-cache', 'stale root data node array')
-    return
-  }
-  const want = [root.pre, root.base, root.scale, root.slope, root.off, root.children.length - 1]
-  for (let i = 0; i < 6; i++) {
-    if (!Object.is(rp[i], want[i])) fail('lookup-cache', `root model parameter ${i} is stale`)
-  }
-  if (kvs.length !== root.children.length) fail('lookup-cache', 'cache has the wrong fanout')
-  for (let i = 0; i < kvs.length; i++) {
-    const c = root.children[i]!
-    if (c.isData ? kvs[i] !== c.kv : kvs[i]!.length !== 0) {
-      fail('lookup-cache', `slot ${i} caches a stale array`)
+/**
+ * Current lookup tables must equal tables built afresh from the root (same numbers, same slot
+ * arrays); stale ones must be exactly the stale tables, so no lookup can read a replaced array.
+ * Returns the current tables, or null.
+ */
+function checkLookupCache(index: InvariantSource): LookupTables | null {
+  if (index._lf === undefined || index._li === undefined || index._lkv === undefined) return null
+  const t = { lf: index._lf, li: index._li, lkv: index._lkv, cost: 0 }
+  if (index._cacheShape !== index._shape) {
+    if (t.lf !== STALE_TABLES.lf || t.li !== STALE_TABLES.li || t.lkv !== STALE_TABLES.lkv) {
+      fail('lookup-cache', 'stale lookup tables are still installed')
     }
-    const lm = index._rootModels
-    if (c.isData && lm !== undefined) {
-      const h = 2 * c.cap
-      if (lm[3 * i] !== c.kv[h] || lm[3 * i + 2] !== c.kv[h + 3]) {
-        fail('lookup-cache', `slot ${i} caches a stale model`)
-      }
-    }
+    return null
   }
+  const want = buildLookupTables(index._root)
+  if (t.lf.length !== want.lf.length || t.li.length !== want.li.length) {
+    fail('lookup-cache', 'lookup tables have the wrong size')
+  }
+  for (let i = 0; i < want.lf.length; i++) {
+    if (!Object.is(t.lf[i], want.lf[i])) fail('lookup-cache', `lf[${i}] is stale`)
+  }
+  for (let i = 0; i < want.li.length; i++) {
+    if (t.li[i] !== want.li[i]) fail('lookup-cache', `li[${i}] is stale`)
+  }
+  for (let i = 0; i < want.lkv.length; i++) {
+    if (t.lkv[i] !== want.lkv[i]) fail('lookup-cache', `lkv[${i}] is a stale slot array`)
+  }
+  return t
 }
 
 function checkModelNode(m: ModelNode, cfg: Config): void {
@@ -166,9 +180,11 @@ function checkDataNode(d: DataNode): void {
   }
 }
 
-function checkRoute(root: AlexNode, key: number, leaf: DataNode, cfg: Config): void {
+function checkRoute(root: AlexNode, key: number, leaf: DataNode, cfg: Config): number {
   let node = root
+  let depth = 0
   while (!node.isData) {
+    depth++
     const n = node.children.length
     if (n < cfg.maxFanout) {
       const r = routeRaw(node, key)
@@ -177,4 +193,5 @@ function checkRoute(root: AlexNode, key: number, leaf: DataNode, cfg: Config): v
     node = node.children[routeSlot(node, key)]!
   }
   if (node !== leaf) fail('routing', `key ${key} routes to another data node`)
+  return depth
 }
