@@ -225,11 +225,15 @@ export class AlexStorage {
   private *iterate(range: RangeOptions, mode: 0 | 1 | 2): Generator<unknown> {
     let remaining = range.limit ?? Number.POSITIVE_INFINITY
     let cursor: number | undefined
-    const keys: number[] = []
+    // One chunk of the index at a time, copied by its non-allocating `scan`; values are taken
+    // (as views) when the chunk is read, while the locations are current.
+    const size = Math.min(ITERATION_CHUNK, remaining)
+    const keys = new Float64Array(size)
+    const locations = mode === 1 ? null : new Float64Array(size)
     const values: Uint8Array[] = []
     while (remaining > 0) {
       if (this.state !== OPEN) throw this.closedError()
-      const step: RangeOptions = { ...range, limit: Math.min(ITERATION_CHUNK, remaining) }
+      const step: RangeOptions = { ...range, limit: Math.min(size, remaining) }
       if (cursor !== undefined) {
         if (range.reverse) {
           delete step.lte
@@ -239,20 +243,19 @@ export class AlexStorage {
           step.gt = cursor
         }
       }
-      keys.length = 0
-      values.length = 0
-      for (const [key, location] of this.index.entries(step)) {
-        keys.push(key)
-        if (mode !== 1) values.push(this.valueAt(location))
+      const n = this.index.scan(keys, locations, step)
+      if (locations !== null) {
+        values.length = n
+        for (let i = 0; i < n; i++) values[i] = this.valueAt(locations[i]!)
       }
-      for (let i = 0; i < keys.length; i++) {
+      for (let i = 0; i < n; i++) {
         if (mode === 0) yield [keys[i]!, values[i]!]
         else if (mode === 1) yield keys[i]!
         else yield values[i]!
       }
-      if (keys.length < step.limit!) return
-      remaining -= keys.length
-      cursor = keys[keys.length - 1]!
+      if (n < step.limit!) return
+      remaining -= n
+      cursor = keys[n - 1]!
     }
   }
 
