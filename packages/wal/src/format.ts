@@ -68,6 +68,14 @@ export const MAX_VALUE_BYTES_LIMIT = 512 * 1024 * 1024
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 export const MIN_SEGMENT_BYTES = 4096
 
+/**
+ * The writer extends the active segment's file by up to this many zero bytes ahead of its writes
+ * (with ftruncate), so that an fdatasync after an append rarely has to persist a new file size:
+ * on ext4 that saves about a fifth of its latency. Readers treat zeros from a frame boundary to
+ * the end of a segment as padding (docs/wal-format.md, "Zero padding").
+ */
+export const PREALLOCATE_BYTES = 1024 * 1024
+
 /** Segment files are named `<20-digit decimal segment id>.wal`; creation goes through `.tmp`. */
 export const SEGMENT_SUFFIX = '.wal'
 export const TEMP_SUFFIX = '.tmp'

@@ -55,7 +55,7 @@ describe('recovery: torn tail', () => {
     await again.close()
   })
 
-  it('truncates a zero-filled tail (file extended, data never written)', async () => {
+  it('accepts zero padding after the last record (file extended, data never written)', async () => {
     const fs = await logWith(3)
     edit(fs, seg(1), (b) => {
       const out = new Uint8Array(b.length + 8192)
@@ -64,8 +64,44 @@ describe('recovery: torn tail', () => {
     })
     const { wal, lsns } = await lsnsAfterOpen(fs)
     expect(lsns).toEqual([1, 2, 3])
-    expect(wal.recovery.dropped[0]).toMatchObject({ reason: 'zero-filled', bytesDropped: 8192 })
+    expect(wal.recovery.dropped).toEqual([]) // padding is not damage
+    expect(await wal.append(put(9))).toBe(4n)
     await wal.close()
+    const again = await Wal.open(DIR, { fs, recovery: 'absolute-consistency' })
+    expect(collect(again).map((r) => Number(r.lsn))).toEqual([1, 2, 3, 4])
+    await again.close()
+  })
+
+  it('accepts zero padding at the end of a sealed segment too', async () => {
+    const fs = await logWith(3)
+    const next = await Wal.open(DIR, { fs }) // segment 2
+    await next.append(put(7))
+    await next.close()
+    edit(fs, seg(1), (b) => {
+      const out = new Uint8Array(b.length + 100)
+      out.set(b)
+      return out
+    })
+    const { wal, lsns } = await lsnsAfterOpen(fs, 'absolute-consistency')
+    expect(lsns).toEqual([1, 2, 3, 4])
+    await wal.close()
+  })
+
+  it('a crash leaves the preallocated padding, which the next open accepts', async () => {
+    const fs = new FaultInjectionFileSystem()
+    const wal = await Wal.open(DIR, { fs })
+    for (let i = 1; i <= 3; i++) await wal.append(put(i))
+    // The file was extended ahead of the writes (no close: a crash).
+    expect(fs.readFile(seg(1)).length).toBeGreaterThan(SEGMENT_HEADER_BYTES + 3 * PUT)
+    const after = fs.powerCut({ mode: 'drop' })
+    const { wal: again, lsns } = await lsnsAfterOpen(after, 'absolute-consistency')
+    expect(lsns).toEqual([1, 2, 3])
+    expect(again.recovery.dropped).toEqual([])
+    // The open cut the padding off (segment 1 is sealed now).
+    expect(after.readFile(seg(1)).length).toBe(SEGMENT_HEADER_BYTES + 3 * PUT)
+    await again.close()
+    // So did close (segment 2, where the new open appended).
+    expect(after.readFile(seg(2)).length).toBe(SEGMENT_HEADER_BYTES)
   })
 
   it('truncates a last record with a bad checksum', async () => {

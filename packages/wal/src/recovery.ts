@@ -50,7 +50,10 @@ export interface RecoveryPlan {
   segments: KeptSegment[]
   /** Obsolete segments (wholly checkpointed), to delete once the new segment exists. */
   obsolete: KeptSegment[]
-  /** Truncate this file at this offset (then fsync it) before anything else. */
+  /**
+   * Truncate this file (the newest kept segment) at this offset, then fsync it, before anything
+   * else: a torn tail, or zero padding.
+   */
   truncate: { path: string; offset: number } | undefined
   /** Files to unlink before creating the new segment (temporary files, dropped segments). */
   remove: string[]
@@ -160,7 +163,6 @@ const REASON_TEXT: Record<DamageReason, string> = {
   'checksum-mismatch': 'record checksum mismatch',
   'bad-record-type': 'unknown record type',
   'bad-length': 'impossible record length',
-  'zero-filled': 'zero-filled tail',
   'bad-payload': 'malformed record with a valid checksum',
   'lsn-out-of-order': 'LSN does not follow the previous one',
   'bad-segment-header': 'damaged segment header',
@@ -300,6 +302,15 @@ export function planRecovery(
         bytesDropped: later.size,
         reason: 'after-corruption',
       })
+    }
+  }
+
+  // The newest kept segment's zero padding (left by a crash) is cut off like a torn tail, but
+  // not reported: it is not damage.
+  const newestKept = segs[keepCount - 1]
+  if (truncate === undefined && keepCount - 1 >= first && newestKept?.header) {
+    if (newestKept.size > newestKept.validEnd) {
+      truncate = { path: newestKept.path, offset: newestKept.validEnd }
     }
   }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { FileHandle, FileSystem } from './file-system.js'
-import { SEGMENT_HEADER_BYTES, TEMP_SUFFIX } from './format.js'
+import { PREALLOCATE_BYTES, SEGMENT_HEADER_BYTES, TEMP_SUFFIX } from './format.js'
 import { encodeSegmentHeader, segmentFileName } from './segment.js'
 import type { WalCounters } from './stats.js'
 
@@ -26,6 +26,8 @@ export class SegmentFiles {
   private handle: FileHandle | undefined
   /** Bytes in the active segment (the next write goes here). */
   activeBytes = 0
+  /** Size of the active segment's file: `activeBytes` plus zero padding reserved ahead. */
+  private allocated = 0
   /** True while bytes written to the active segment are not yet covered by a completed fsync. */
   dirty = false
   /** True once the active segment holds a frame (rotation never leaves an empty segment). */
@@ -37,6 +39,8 @@ export class SegmentFiles {
     private readonly counters: WalCounters,
     /** fdatasync on the calling thread (`syncSync`) instead of the thread pool (`sync`). */
     private readonly blockingSync = false,
+    /** Segment size the writer rotates at: preallocation never reserves past it. */
+    private readonly segmentBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The active segment. */
@@ -78,14 +82,19 @@ export class SegmentFiles {
     this.handle = handle
     this.segments.push({ id, path, prevEndLsn, baseLsn, endLsn: baseLsn })
     this.activeBytes = SEGMENT_HEADER_BYTES
+    this.allocated = SEGMENT_HEADER_BYTES
     this.dirty = false
     this.activeHasFrames = false
     this.counters.segmentsCreated++
     this.counters.bytesWritten += header.length
   }
 
-  /** Seals the active segment (fsync if dirty) and starts segment id + 1 after it. */
+  /**
+   * Seals the active segment (its padding cut off, then fsynced if dirty) and starts segment
+   * id + 1 after it.
+   */
   async rotate(checkpointLsn: number): Promise<void> {
+    this.cutPadding()
     await this.sync()
     const a = this.active
     await this.create(a.id + 1, a.endLsn, a.endLsn, checkpointLsn)
@@ -93,25 +102,35 @@ export class SegmentFiles {
 
   /**
    * Writes `buf[0, len)` at the end of the active segment. `endLsn` is the LSN following the
-   * last operation in it (unchanged if it holds only checkpoint frames). On failure (EIO,
-   * ENOSPC) it tries to cut the partial write off so the file ends at the last whole frame,
-   * then throws.
+   * last operation in it (unchanged if it holds only checkpoint frames). Before a write past the
+   * file's size, the file is extended with zero padding (up to `PREALLOCATE_BYTES` ahead, never
+   * past `segmentBytes`), so most fdatasyncs find the size unchanged. On failure (EIO, ENOSPC)
+   * it tries to cut the partial write off so the file ends at the last whole frame, then throws.
    */
   write(buf: Uint8Array, len: number, endLsn: number): void {
     const handle = this.handle as FileHandle
     const at = this.activeBytes
+    const end = at + len
     this.dirty = true
     try {
+      if (end > this.allocated) {
+        const size = Math.max(end, Math.min(end + PREALLOCATE_BYTES, this.segmentBytes))
+        handle.truncate(size)
+        this.allocated = size
+      }
       handle.write(buf, 0, len, at)
     } catch (err) {
       try {
         handle.truncate(at)
+        this.allocated = at
       } catch {
-        // Recovery truncates the torn tail on the next open.
+        // Recovery truncates the torn tail on the next open; until then the file is left as it
+        // is (close must not cut it either).
+        this.allocated = at
       }
       throw err
     }
-    this.activeBytes = at + len
+    this.activeBytes = end
     this.activeHasFrames = true
     this.active.endLsn = endLsn
     this.counters.bytesWritten += len
@@ -153,10 +172,29 @@ export class SegmentFiles {
     return n
   }
 
-  /** Closes the active file (unsynced bytes stay in the page cache). */
+  /**
+   * Cuts the zero padding off the active segment, so that a sealed segment or a cleanly closed
+   * log holds only frames (padding is legal anywhere, but it is wasted space once no write will
+   * use it). A crash before the cut is durable leaves the padding, which recovery accepts.
+   */
+  private cutPadding(): void {
+    if (this.handle === undefined || this.allocated === this.activeBytes) return
+    this.handle.truncate(this.activeBytes)
+    this.allocated = this.activeBytes
+    this.dirty = true
+  }
+
+  /**
+   * Closes the active file, first cutting its padding off (unsynced bytes stay in the page
+   * cache; the caller syncs first if it wants them durable).
+   */
   close(): void {
     const handle = this.handle
-    this.handle = undefined
-    handle?.close()
+    try {
+      this.cutPadding()
+    } finally {
+      this.handle = undefined
+      handle?.close()
+    }
   }
 }

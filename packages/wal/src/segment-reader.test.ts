@@ -105,18 +105,29 @@ describe('scanFrames: one test per kind of damage', () => {
     expect(scanFrames(buf, 0, 1).damage?.reason).toBe('bad-length')
   })
 
-  it('zero-filled tail', () => {
+  it('zero padding after the last frame is not damage', () => {
     const { buf, offsets } = threeFrames()
     const padded = new Uint8Array(buf.length + 4096)
     padded.set(buf)
-    expect(scanFrames(padded, 0, 1).damage).toEqual({
-      offset: buf.length,
-      reason: 'zero-filled',
-      hard: false,
-    })
+    const scan = scanFrames(padded, 0, 1)
+    expect(scan.damage).toBeUndefined()
+    expect(scan.validEnd).toBe(buf.length)
+    expect(scan.endLsn).toBe(4)
+    // Fewer zero bytes than a frame header: padding too.
     const short = new Uint8Array((offsets[1] as number) + 4)
     short.set(buf.subarray(0, offsets[1]))
-    expect(scanFrames(short, 0, 1).damage?.reason).toBe('zero-filled')
+    expect(scanFrames(short, 0, 1)).toMatchObject({ validEnd: offsets[1], damage: undefined })
+  })
+
+  it('zeros followed by anything else are damage, not padding', () => {
+    const { buf, offsets } = threeFrames()
+    const copy = buf.slice()
+    copy.fill(0, offsets[1] as number, copy.length - 1)
+    expect(scanFrames(copy, 0, 1).damage).toEqual({
+      offset: offsets[1],
+      reason: 'bad-record-type',
+      hard: false,
+    })
   })
 
   it('LSN going backwards (valid checksum: hard damage)', () => {

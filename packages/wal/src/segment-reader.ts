@@ -38,7 +38,7 @@ export interface FrameDamage {
 
 /** The result of scanning a segment's frames. */
 export interface SegmentScan {
-  /** Offset just past the last intact frame. */
+  /** Offset just past the last intact frame (where zero padding, if any, starts). */
   validEnd: number
   /** LSN following the last intact operation (`baseLsn` if there is none). */
   endLsn: number
@@ -65,21 +65,22 @@ function allZero(buf: Uint8Array, from: number, to: number): boolean {
 }
 
 /**
- * Structural check of the frame at `pos` (header, length, checksum): `undefined` if intact, else
- * the (soft) reason. Never reads outside `buf[pos, end)`.
+ * Structural check of the frame at `pos` (header, length, checksum): `undefined` if intact,
+ * `'padding'` if every byte from `pos` to `end` is zero (the end of the segment's frames), else
+ * the (soft) reason of the damage. Never reads outside `buf[pos, end)`.
  */
 export function checkFrame(
   buf: Uint8Array,
   view: DataView,
   pos: number,
   end: number,
-): DamageReason | undefined {
+): DamageReason | 'padding' | undefined {
   const remaining = end - pos
   if (remaining < FRAME_HEADER_BYTES) {
-    return allZero(buf, pos, end) ? 'zero-filled' : 'truncated-header'
+    return allZero(buf, pos, end) ? 'padding' : 'truncated-header'
   }
   const type = buf[pos + FRAME_TYPE] as number
-  if (type === 0 && allZero(buf, pos, end)) return 'zero-filled'
+  if (type === 0 && allZero(buf, pos, end)) return 'padding'
   if (type < RECORD_PUT || type > RECORD_CHECKPOINT) return 'bad-record-type'
   const len = view.getUint32(pos + FRAME_LENGTH, true)
   if (
@@ -161,6 +162,7 @@ export function scanFrames(buf: Uint8Array, start: number, baseLsn: number): Seg
   let damage: FrameDamage | undefined
   while (pos < end) {
     const soft = checkFrame(buf, view, pos, end)
+    if (soft === 'padding') break
     if (soft !== undefined) {
       damage = { offset: pos, reason: soft, hard: false }
       break

@@ -82,7 +82,6 @@ export interface WalRecord {
  * - `'checksum-mismatch'`: a record's CRC-32 does not match its bytes.
  * - `'bad-record-type'`: the record type byte is not a known type.
  * - `'bad-length'`: the length field is impossible for the record type.
- * - `'zero-filled'`: the rest of the segment is zero bytes (a preallocated or zeroed tail).
  * - `'bad-payload'`: a record with a valid checksum whose payload is malformed.
  * - `'lsn-out-of-order'`: a record's LSN does not follow the previous one.
  * - `'bad-segment-header'`: a segment's header is damaged (magic, checksum, fields, name).
@@ -96,7 +95,6 @@ export type DamageReason =
   | 'checksum-mismatch'
   | 'bad-record-type'
   | 'bad-length'
-  | 'zero-filled'
   | 'bad-payload'
   | 'lsn-out-of-order'
   | 'bad-segment-header'

@@ -123,7 +123,7 @@ export class Wal {
     }
 
     // 2. Start the new active segment, then delete what the checkpoint covers.
-    const files = new SegmentFiles(fs, dir, counters, opts.blockingSync)
+    const files = new SegmentFiles(fs, dir, counters, opts.blockingSync, opts.segmentBytes)
     const entries = [...plan.obsolete, ...plan.segments].map((s) => ({
       id: s.id,
       path: s.path,

@@ -30,10 +30,10 @@ async function writeLog(): Promise<Written> {
   for (const item of items) {
     if (Array.isArray(item)) {
       await wal.appendBatch(item)
-      frames.push({ end: fs.readFile(file).length, records: item.map((op) => expected(op, lsn++)) })
+      frames.push({ end: wal.stats().bytesWritten, records: item.map((op) => expected(op, lsn++)) })
     } else {
       await wal.append(item)
-      frames.push({ end: fs.readFile(file).length, records: [expected(item, lsn++)] })
+      frames.push({ end: wal.stats().bytesWritten, records: [expected(item, lsn++)] })
     }
   }
   await wal.close()
@@ -91,7 +91,12 @@ describe('torn tail at every byte offset', () => {
         image.writeFile(file, bytes)
         const wal = await Wal.open(DIR, { fs: image })
         expect(collect(wal)).toEqual(frames.slice(0, -1).flatMap((f) => f.records))
-        expect(wal.recovery.dropped[0]).toMatchObject({ file, offset: lastStart })
+        if (fill === 0 && cut === lastStart) {
+          // Zeros from a frame boundary to the end are padding, not a torn record.
+          expect(wal.recovery.dropped).toEqual([])
+        } else {
+          expect(wal.recovery.dropped[0]).toMatchObject({ file, offset: lastStart })
+        }
         await wal.close()
       }
     }
