@@ -41,6 +41,19 @@ describe('AlexIndex', () => {
     checkInvariants(ix)
   })
 
+  it('swap sets a payload and returns the one it replaced', () => {
+    const ix = new AlexIndex()
+    expect(ix.swap(5, 50)).toBeUndefined()
+    expect(ix.swap(5, 51)).toBe(50)
+    expect(ix.swap(-0, Number.NaN)).toBeUndefined()
+    expect(ix.swap(0, 7)).toBeNaN()
+    expect([...ix.entries()]).toEqual([
+      [0, 7],
+      [5, 51],
+    ])
+    checkInvariants(ix)
+  })
+
   it('treats -0 and 0 as the same key and stores 0', () => {
     const ix = new AlexIndex()
     ix.set(-0, 1)
@@ -78,6 +91,7 @@ describe('AlexIndex', () => {
     for (const k of invalidKeys) {
       for (const op of [
         () => ix.set(k as number, 1),
+        () => ix.swap(k as number, 1),
         () => ix.get(k as number),
         () => ix.has(k as number),
         () => ix.delete(k as number),
@@ -90,6 +104,9 @@ describe('AlexIndex', () => {
       expect.objectContaining({ code: 'ERR_INVALID_VALUE' }),
     )
     expect(() => ix.set(4, undefined as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_VALUE' }),
+    )
+    expect(() => ix.swap(1, '1' as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_VALUE' }),
     )
     expect([...ix.entries()]).toEqual(before)

@@ -226,15 +226,31 @@ export class AlexIndex implements Iterable<[number, number]> {
   set(key: number, payload: number): this {
     if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
     if (typeof payload !== 'number') throw invalidValue(payload)
-    key = key + 0
+    this.upsert(key + 0, payload)
+    return this
+  }
+
+  /**
+   * Sets the payload of `key` like `set`, and returns the payload it replaced (undefined if the
+   * key was absent): one descent instead of a `get` followed by a `set`, for callers that must
+   * know the old payload (a store freeing the record a key pointed to). Same errors as `set`.
+   */
+  swap(key: number, payload: number): number | undefined {
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    if (typeof payload !== 'number') throw invalidValue(payload)
+    return this.upsert(key + 0, payload)
+  }
+
+  private upsert(key: number, payload: number): number | undefined {
     for (let attempt = 0; ; attempt++) {
       const leaf = this.leafForInsert(key)
       const kv = leaf.kv
       const p = predict(leaf, key)
       const i = windowUpperBound(kv, leaf.cap, key, p)
       if (i > 0 && kv[2 * i - 2] === key) {
+        const old = kv[2 * i - 1]!
         setPayloadAt(leaf, i - 1, payload)
-        return this
+        return old
       }
       // A long shift asks for a restructure once; after that the node takes the insert.
       const force = attempt >= MAX_RESTRUCTURES
@@ -248,7 +264,7 @@ export class AlexIndex implements Iterable<[number, number]> {
           this._searchDistance += dist
           this._searchIterations += bitLength(dist)
           this._shifts += shifts
-          return this
+          return undefined
         }
         if (force) {
           // Completely full even after restructuring (depth cap): grow past the size limit.

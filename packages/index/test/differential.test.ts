@@ -1,5 +1,5 @@
 /**
- * Differential property tests: random sequences of set/delete/get/has/range/iteration run on
+ * Differential property tests: random sequences of set/swap/delete/get/has/range/iteration run on
  * an AlexIndex and on a sorted-array model must agree, for every key distribution, with the
  * structural invariant checker run during and after each sequence. Small node limits make
  * expansions, splits, domain growth and merges happen constantly.
@@ -92,7 +92,10 @@ function runSequence(gen: KeyGen, options: AlexIndexOptions, initial: number, op
     const old = inserted.length > 0 ? inserted[sel % inserted.length]! : fresh
     const key = sel % 2 === 0 ? fresh : old
     if (kind < 45) {
-      ix.set(key, payload)
+      if (sel & 16) {
+        const replaced = ix.swap(key, payload)
+        if (!same(replaced, model.get(key))) expect(replaced).toBe(model.get(key))
+      } else ix.set(key, payload)
       model.set(key, payload)
       inserted.push(key)
     } else if (kind < 65) {

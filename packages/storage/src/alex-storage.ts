@@ -74,9 +74,6 @@ export class AlexStorage {
   /** Promise of the newest write: settles after every earlier write settled. */
   private lastWrite: Promise<void> = Promise.resolve()
   private appliedLsn: number
-  /** Every key in the index lies within [keyLo, keyHi] (bounds only widen). */
-  private keyLo: number
-  private keyHi: number
   private snapshotSeq: number
   private snapshotLsn: number
   private checkpointCount: number
@@ -110,8 +107,6 @@ export class AlexStorage {
     this.ref = state.segments.cache.ref
     this.recovery = state.report
     this.appliedLsn = state.appliedLsn
-    this.keyLo = state.index.min() ?? Number.POSITIVE_INFINITY
-    this.keyHi = state.index.max() ?? Number.NEGATIVE_INFINITY
     this.snapshotSeq = state.snapshotSeq
     this.snapshotLsn = state.snapshotLsn
     this.checkpointCount = state.checkpoints
@@ -439,8 +434,6 @@ export class AlexStorage {
     const index = this.index
     const segments = this.segments
     let ioError: unknown
-    let lo = this.keyLo
-    let hi = this.keyHi
     let ops = 0
     let bytes = 0
     let lsn = this.appliedLsn
@@ -452,9 +445,15 @@ export class AlexStorage {
       lsn = q.lsns[i]!
       q.shift()
       segments.applied(location, size)
-      // Every key in the index lies within [lo, hi]: a key outside needs no lookup (the common
-      // case of loading keys in ascending order).
-      const old = key >= lo && key <= hi ? index.get(key) : undefined
+      // The record this key pointed to, if any, is dead now.
+      let old: number | undefined
+      if (type === TYPE_PUT) {
+        old = index.swap(key, location)
+        segments.addLive(location, size)
+      } else {
+        old = index.get(key)
+        if (old !== undefined) index.delete(key)
+      }
       if (old !== undefined) {
         try {
           segments.kill(old)
@@ -462,19 +461,9 @@ export class AlexStorage {
           ioError ??= err
         }
       }
-      if (type === TYPE_PUT) {
-        index.set(key, location)
-        segments.addLive(location, size)
-        if (key < lo) lo = key
-        if (key > hi) hi = key
-      } else if (old !== undefined) {
-        index.delete(key)
-      }
       ops++
       bytes += size
     }
-    this.keyLo = lo
-    this.keyHi = hi
     this.appliedLsn = lsn
     this.opsSinceCheckpoint += ops
     this.bytesSinceCheckpoint += bytes
