@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { AlexIndex } from '@alex/index'
 import { ClassicLevel } from 'classic-level'
 import { AlexStorage } from '../src/index.js'
+import { BULK_LOAD_OPTIONS, makeDataset, writeInBatches, xorshift } from './workload.js'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -41,62 +42,14 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!
 }
 
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return x >>> 0
-  }
-}
-
-/**
- * N distinct random keys (integers in [0, 2^31)) and their values, all in one buffer (value i is
- * bytes [i * VALUE, (i + 1) * VALUE)), so the benchmark's own data adds no million small objects
- * to the heap the measured code runs in.
- */
-function dataset(): { keys: Float64Array; values: Uint8Array } {
-  const next = xorshift(12345)
-  const seen = new Set<number>()
-  const keys = new Float64Array(N)
-  for (let i = 0; i < N; ) {
-    const k = next() >>> 1
-    if (seen.has(k)) continue
-    seen.add(k)
-    keys[i++] = k
-  }
-  const values = new Uint8Array(N * VALUE)
-  for (let i = 0; i < values.length; i += 4) values[i] = (i * 31) & 255
-  return { keys, values }
-}
-
 function valueAt(values: Uint8Array, i: number): Uint8Array {
   return values.subarray(i * VALUE, (i + 1) * VALUE)
 }
 
 async function bulkLoad(dir: string, keys: Float64Array, values: Uint8Array): Promise<number> {
   const t0 = now()
-  const db = await AlexStorage.open(dir, {
-    sync: 'none',
-    checkpointRecords: 1e12,
-    checkpointBytes: 2 ** 50,
-    autoCompaction: false,
-  })
-  const ops = Array.from({ length: BATCH }, () => ({
-    type: 'put' as const,
-    key: 0,
-    value: valueAt(values, 0),
-  }))
-  for (let i = 0; i < N; i += BATCH) {
-    const n = Math.min(BATCH, N - i)
-    if (n < BATCH) ops.length = n
-    for (let j = 0; j < n; j++) {
-      ops[j]!.key = keys[i + j]!
-      ops[j]!.value = valueAt(values, i + j)
-    }
-    await db.batch(ops)
-  }
+  const db = await AlexStorage.open(dir, BULK_LOAD_OPTIONS)
+  await writeInBatches(db, keys, values, VALUE, BATCH)
   const t1 = now()
   await db.checkpoint() // durable: data segments and snapshot fsynced
   const ns = ((now() - t0) * 1e6) / N
@@ -116,7 +69,7 @@ function report(name: string, figure: string, target: string, pass: boolean | un
 
 async function main(): Promise<void> {
   console.log(`@alex/storage benchmark: ${N} keys, ${VALUE}-byte values, node ${process.version}`)
-  const { keys, values } = dataset()
+  const { keys, values } = makeDataset(N, VALUE)
   const storeDir = join(root, 'store')
 
   // 1. Bulk load.
