@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { tempDir, valueFor } from '../test/helpers.js'
 import { AlexStorage } from './alex-storage.js'
+
+/** How long to wait for background work (checkpoints, compactions) before failing. */
+const WAIT = { timeout: 10_000, interval: 10 }
 
 let dir: string
 let cleanup: () => void
@@ -357,14 +360,13 @@ describe('AlexStorage durability across reopen', () => {
     const db = await AlexStorage.open(dir, { checkpointRecords: 50, sync: 'none' })
     for (let i = 0; i < 120; i++) await db.put(i, bytes(i & 255))
     await db.put(1000, bytes(1)) // lets the scheduled checkpoints run
-    await new Promise((r) => setTimeout(r, 50))
-    expect(db.stats().checkpoints).toBeGreaterThanOrEqual(2)
+    // They run in the background: wait for them (fsyncs can take long on a loaded machine).
+    await vi.waitFor(() => expect(db.stats().checkpoints).toBeGreaterThanOrEqual(2), WAIT)
     await db.close()
     const db2 = await AlexStorage.open(dir, { checkpointBytes: 2000, sync: 'none' })
     const before = db2.stats().checkpoints
     for (let i = 0; i < 40; i++) await db2.put(i, new Uint8Array(100))
-    await new Promise((r) => setTimeout(r, 50))
-    expect(db2.stats().checkpoints).toBeGreaterThan(before)
+    await vi.waitFor(() => expect(db2.stats().checkpoints).toBeGreaterThan(before), WAIT)
     await db2.close()
   })
 
@@ -384,9 +386,8 @@ describe('AlexStorage durability across reopen', () => {
         })),
       )
     }
-    await new Promise((r) => setTimeout(r, 100))
+    await vi.waitFor(() => expect(db.stats().compactions).toBeGreaterThanOrEqual(1), WAIT)
     const s = db.stats()
-    expect(s.compactions).toBeGreaterThanOrEqual(1)
     expect(s.deadBytes).toBeLessThan(s.liveBytes + 4000)
     for (let i = 0; i < 50; i++) expect(db.get(i)).toEqual(valueFor(i, 5, 60))
     await db.close()

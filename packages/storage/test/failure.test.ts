@@ -1,5 +1,5 @@
 import { FaultInjectionFileSystem } from '@alex/wal/testing'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { AlexStorage, type AlexStorageOptions } from '../src/index.js'
 import { valueFor } from './helpers.js'
 
@@ -134,8 +134,8 @@ describe('failed fsync or write', () => {
         () => {},
       )
     }
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(db.failed).toBe(true)
+    // The failure arrives with the background fsync's completion.
+    await vi.waitFor(() => expect(db.failed).toBe(true), { timeout: 10_000, interval: 5 })
     const syncs = fs.opCounts.sync
     await expect(db.put(1000, valueFor(1000, 1, 1))).rejects.toMatchObject({
       code: 'ERR_STORE_FAILED',
