@@ -122,12 +122,11 @@ export class SegmentFiles {
     } catch (err) {
       try {
         handle.truncate(at)
-        this.allocated = at
       } catch {
-        // Recovery truncates the torn tail on the next open; until then the file is left as it
-        // is (close must not cut it either).
-        this.allocated = at
+        // Recovery truncates the torn tail on the next open.
       }
+      // Either way close() must not cut the file again (it may hold a torn frame, not padding).
+      this.allocated = at
       throw err
     }
     this.activeBytes = end
