@@ -26,13 +26,7 @@ import {
 import { invalidArgument, invalidKey, invalidValue } from './errors.js'
 import { AlexIterator, inRange, seekAfter, seekStart, step, Yield } from './iterator.js'
 import { domainOf } from './linear-model.js'
-import {
-  buildLookupTables,
-  cachedLeaf,
-  isSentinel,
-  type LookupTables,
-  STALE_TABLES,
-} from './lookup-cache.js'
+import { buildLookupTables, cachedLeaf, isSentinel, STALE_TABLES } from './lookup-cache.js'
 import {
   type AlexNode,
   doubleFanout,
@@ -173,7 +167,7 @@ export class AlexIndex implements Iterable<[number, number]> {
       if (++this.staleGets > this.cacheCost + 64) this.rebuildCache()
     }
     if (this._cacheShape === this._shape) {
-      kv = cachedLeaf(this.tables(), key)
+      kv = cachedLeaf(this._lf, this._li, this._lkv, key)
       if (isSentinel(kv)) kv = leafFor(this._root, key).kv
     } else kv = leafFor(this._root, key).kv
     const cap = (kv.length - MODEL_WORDS) >> 1
@@ -187,10 +181,6 @@ export class AlexIndex implements Iterable<[number, number]> {
   has(key: number): boolean {
     // Payloads are numbers, so only a missing key gives undefined.
     return this.get(key) !== undefined
-  }
-
-  private tables(): LookupTables {
-    return { lf: this._lf, li: this._li, lkv: this._lkv, cost: this.cacheCost }
   }
 
   /** Builds the lookup tables for the current shape. */
@@ -284,8 +274,7 @@ export class AlexIndex implements Iterable<[number, number]> {
   /** Removes `key`; returns whether it was present. Throws ERR_INVALID_KEY like get(). */
   delete(key: number): boolean {
     if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
-    let node = this._root
-    while (!node.isData) node = node.children[routeSlot(node, key)]!
+    const node = leafFor(this._root, key)
     const pos = findPos(node, key)
     if (pos < 0) return false
     removeAt(node, pos)

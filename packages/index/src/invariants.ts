@@ -94,7 +94,7 @@ export function checkInvariants(index: InvariantSource): void {
       prevKey = key
       const depth = checkRoute(root, key, leaf, cfg)
       if (tables !== null) {
-        const kv = cachedLeaf(tables, key)
+        const kv = cachedLeaf(tables.lf, tables.li, tables.lkv, key)
         if (depth <= 2 ? kv !== leaf.kv : !isSentinel(kv)) {
           fail('lookup-cache', `key ${key} is routed to the wrong slot array by the lookup tables`)
         }

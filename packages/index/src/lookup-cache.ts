@@ -156,20 +156,26 @@ function setRoute(lf: Float64Array, row: number, m: ModelNode, mapStart: number)
 }
 
 /**
- * The slot array the tables send `key` to (a finite number): the same computation as the fast
- * path of `AlexIndex.get`, for the invariant checker and tests.
+ * The slot array the tables `lf`, `li`, `lkv` send `key` (a finite number) to: the same
+ * computation as the fast path of `AlexIndex.get`, for its slow path and the invariant checker.
+ * Takes the tables apart so that the slow path of `get` allocates nothing.
  */
-export function cachedLeaf(t: LookupTables, key: number): Float64Array {
-  const f = t.lf
+export function cachedLeaf(
+  lf: Float64Array,
+  li: Int32Array,
+  lkv: readonly Float64Array[],
+  key: number,
+): Float64Array {
+  const f = lf
   let x = Math.floor((key * f[0]! - f[1]!) * f[2]! * f[3]!) + f[4]!
   let e = f[5]!
   // biome-ignore lint/complexity/useMathMinMax: the same clamp as in get (NaN maps to 0)
-  const m = t.li[(x > 0 ? (x < e ? x : e) : 0) | 0]!
+  const m = li[(x > 0 ? (x < e ? x : e) : 0) | 0]!
   x = Math.floor((key * f[m]! - f[m + 1]!) * f[m + 2]! * f[m + 3]!) + f[m + 4]!
   e = f[m + 5]!
   // biome-ignore lint/complexity/useMathMinMax: as above
-  const j = t.li[(f[m + 6]! + (x > 0 ? (x < e ? x : e) : 0)) | 0]!
-  return t.lkv[j >> 2]!
+  const j = li[(f[m + 6]! + (x > 0 ? (x < e ? x : e) : 0)) | 0]!
+  return lkv[j >> 2]!
 }
 
 /** Whether `kv` is the sentinel slot array (a key the tables do not cover). */
