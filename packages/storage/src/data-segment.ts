@@ -221,7 +221,7 @@ export class DataSegment {
     const previous = this.syncing
     // After the fsync in flight (if any), and never if it failed: a failed fsync is final.
     const run = (
-      previous === undefined ? this.handle!.sync() : previous.then(() => this.fsync())
+      previous === undefined ? this.handle!.sync() : previous.then(() => this.handle!.sync())
     ).then(() => {
       if (target > this.synced) this.synced = target
       if (this.syncing === run) this.syncing = undefined
@@ -229,10 +229,6 @@ export class DataSegment {
     this.syncing = run
     this.syncingTarget = target
     return run
-  }
-
-  private fsync(): Promise<void> {
-    return this.handle!.sync()
   }
 
   /**
