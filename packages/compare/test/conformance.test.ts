@@ -134,11 +134,20 @@ describe.each(engines.map((e) => [e.id, e] as const))('%s conforms', (_id, engin
       const write = store.batch(ops).then(() => {
         done = true
       })
+      // Two reads are not one snapshot: the batch may land between them. What atomicity
+      // forbids is a read seeing part of the batch and a later read missing another part, so
+      // once any key of the batch was seen, every key read after it must be there too. Reading
+      // in both directions catches a store that applies a batch front to back or back to front.
+      const visible = async (key: number) => (await store.get(key)) !== undefined
       let polls = 0
       while (!done) {
-        const first = (await store.get(0)) !== undefined
-        const last = (await store.get(1999)) !== undefined
-        expect(first).toBe(last)
+        const order = polls % 2 === 0 ? [0, 1000, 1999] : [1999, 1000, 0]
+        let seen = false
+        for (const key of order) {
+          const now = await visible(key)
+          if (seen) expect(now, `key ${key} read after another key of the batch`).toBe(true)
+          seen ||= now
+        }
         polls++
         await new Promise((r) => setImmediate(r))
       }
