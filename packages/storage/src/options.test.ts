@@ -32,6 +32,7 @@ describe('resolveOptions', () => {
       { compactionThreshold: 2 },
       { checkpointRecords: 0 },
       { readOnly: 'yes' },
+      { blockingSync: 1 },
       { walSegmentBytes: 1 },
       'nope',
     ]

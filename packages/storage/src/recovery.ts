@@ -136,6 +136,7 @@ export async function recover(
   const walOptions: WalOptions = {
     sync: options.sync,
     syncIntervalMs: options.syncIntervalMs,
+    blockingSync: options.blockingSync,
     maxValueBytes: options.maxValueBytes,
     recovery: options.recovery,
     fs: readOnly ? new ReadOnlyOverlayFileSystem(fs) : fs,
