@@ -17,6 +17,7 @@ import {
   MIN_SLOTS,
   MODEL_WORDS,
   predict,
+  predictIn,
   relayout,
   removeAt,
   scratch,
@@ -171,9 +172,7 @@ export class AlexIndex implements Iterable<[number, number]> {
       if (isSentinel(kv)) kv = leafFor(this._root, key).kv
     } else kv = leafFor(this._root, key).kv
     const cap = (kv.length - MODEL_WORDS) >> 1
-    const h = 2 * cap
-    const pp = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
-    const i = upperBound(kv, cap, key, pp >= 1 ? (pp < cap ? pp | 0 : cap - 1) : 0) - 1
+    const i = upperBound(kv, cap, key, predictIn(kv, cap, key)) - 1
     return i >= 0 && kv[2 * i] === key ? kv[2 * i + 1] : undefined
   }
 

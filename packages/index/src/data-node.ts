@@ -99,8 +99,14 @@ export const MODEL_WORDS = 4
 
 /** The model's slot for `key`, clamped to [0, cap-1] (NaN predictions map to 0). */
 export function predict(node: DataNode, key: number): number {
-  const kv = node.kv
-  const cap = node.cap
+  return predictIn(node.kv, node.cap, key)
+}
+
+/**
+ * {@link predict} from a node's slot array alone (`cap` slots, the model after them), for
+ * lookups that reach the array through the lookup tables rather than the node.
+ */
+export function predictIn(kv: Float64Array, cap: number, key: number): number {
   const h = 2 * cap
   const p = kv[h + 3]! + (key - kv[h]!) * kv[h + 1]! * kv[h + 2]!
   return p >= 1 ? (p < cap ? p | 0 : cap - 1) : 0
