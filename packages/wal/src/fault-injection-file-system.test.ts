@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FaultInjectionFileSystem, SIMULATED_CRASH } from './fault-injection-file-system.js'
+import { SECTOR_BYTES } from './power-cut-image.js'
 
 const bytes = (...b: number[]) => new Uint8Array(b)
 
@@ -110,6 +111,55 @@ describe('FaultInjectionFileSystem: power cuts', () => {
       lengths.add(p.length)
     }
     expect(lengths.size).toBeGreaterThan(5)
+  })
+
+  it("'sectors' keeps any subset of the unsynced 512-byte sectors, in any order", async () => {
+    // 300 durable bytes, then 2000 unsynced ones: sectors 0 (partly), 1, 2, 3 and 4 (partly).
+    const make = async () => {
+      const fs = new FaultInjectionFileSystem()
+      fs.mkdir('/d')
+      const h = write(fs, '/d/f', new Uint8Array(300).fill(1))
+      await h.sync()
+      await fs.syncDir('/d')
+      h.write(new Uint8Array(2000).fill(9), 0, 2000, 300)
+      return fs
+    }
+    const patterns = new Set<string>()
+    let outOfOrder = 0
+    for (let seed = 1; seed <= 60; seed++) {
+      const f = (await make()).powerCut({ mode: 'sectors', seed }).readFile('/d/f')
+      expect(f.length).toBe(2300)
+      expect(f.subarray(0, 300).every((b) => b === 1)).toBe(true)
+      const kept: boolean[] = []
+      for (let s = 0; s < 2300; s += SECTOR_BYTES) {
+        const sector = f.subarray(Math.max(s, 300), Math.min(s + SECTOR_BYTES, 2300))
+        // Each sector is all new bytes or all old ones (zeros past the durable length).
+        const isNew = sector.every((b) => b === 9)
+        expect(isNew || sector.every((b) => b === 0), `seed ${seed} sector ${s}`).toBe(true)
+        kept.push(isNew)
+      }
+      patterns.add(kept.map(Number).join(''))
+      if (kept.some((k, i) => !k && kept.slice(i + 1).some(Boolean))) outOfOrder++
+    }
+    expect(patterns.size).toBeGreaterThan(10)
+    expect(outOfOrder).toBeGreaterThan(5)
+  })
+
+  it("'sectors' reverts a lost sector inside the durable length to its durable bytes", async () => {
+    const fs = new FaultInjectionFileSystem()
+    fs.mkdir('/d')
+    const h = write(fs, '/d/f', new Uint8Array(1024).fill(1))
+    await h.sync()
+    await fs.syncDir('/d')
+    h.write(new Uint8Array(1024).fill(2), 0, 1024, 0)
+    const seen = new Set<string>()
+    for (let seed = 1; seed <= 30; seed++) {
+      const f = fs.clone().powerCut({ mode: 'sectors', seed }).readFile('/d/f')
+      seen.add(`${f[0]}${f[SECTOR_BYTES]}`)
+      expect(f.subarray(0, SECTOR_BYTES).every((b) => b === f[0])).toBe(true)
+      expect(f.subarray(SECTOR_BYTES).every((b) => b === f[SECTOR_BYTES])).toBe(true)
+    }
+    expect(seen).toEqual(new Set(['11', '12', '21', '22']))
   })
 
   it('is reproducible for a given seed', async () => {

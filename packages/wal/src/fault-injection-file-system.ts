@@ -1,5 +1,8 @@
 import { dirname, basename as pathBasename, resolve as resolvePath } from 'node:path'
 import type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
+import { POWER_CUT_MODES, type PowerCutMode, survivingBytes } from './power-cut-image.js'
+
+export type { PowerCutMode } from './power-cut-image.js'
 
 /**
  * An in-memory `FileSystem` that models what a power cut does to unsynced data, and that can
@@ -19,7 +22,9 @@ import type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
  *   make them durable unless they are written again (the Linux behaviour that makes retrying a
  *   failed fsync unsafe).
  * - `powerCut()` returns the surviving image as a new file system: durable directory entries,
- *   and per file its durable bytes plus, for the unsynced part, one of the `PowerCutMode`s.
+ *   and per file its durable bytes plus, for the unsynced part, one of the `PowerCutMode`s
+ *   (power-cut-image.ts): dropped, zeroed, garbled, a prefix kept, or any subset of its 512-byte
+ *   sectors kept (out-of-order persistence).
  * - `crashAtOp(n)` makes the n-th mutating operation (see `MUTATING_OPS`) throw instead of
  *   running; from then on every call, on the file system or any handle, throws
  *   `ERR_SIMULATED_CRASH` and pending syncs reject. The test then takes `powerCut()`.
@@ -73,17 +78,6 @@ export interface FsOpEvent {
   /** For `write`: bytes written; for `truncate`: the new length. */
   bytes?: number
 }
-
-/** How the unsynced bytes of a file look after a power cut. */
-export type PowerCutMode =
-  /** Unsynced bytes are gone: the file is exactly its durable contents. */
-  | 'drop'
-  /** The file keeps its current length; bytes past the durable length read as zero. */
-  | 'zero'
-  /** The file keeps its current length; every unsynced byte is random. */
-  | 'garble'
-  /** A random-length prefix of the unsynced bytes made it to disk, the rest did not. */
-  | 'prefix'
 
 /** A fault to inject: the `nth` matching operation from now fails with `code`. */
 export interface FaultSpec {
@@ -189,8 +183,6 @@ function fsError(code: string, op: string, path: string, detail?: string): Error
   const err = new Error(`${code}: ${detail ?? 'simulated failure'}, ${op} '${path}'`)
   return Object.assign(err, { code, syscall: op, path })
 }
-
-const POWER_CUT_MODES: readonly PowerCutMode[] = ['drop', 'zero', 'garble', 'prefix']
 
 /** An open file of a `FaultInjectionFileSystem`. */
 class FaultFileHandle implements FileHandle {
@@ -516,7 +508,7 @@ export class FaultInjectionFileSystem implements FileSystem {
             options.mode === undefined || options.mode === 'random'
               ? (POWER_CUT_MODES[Math.floor(rand() * POWER_CUT_MODES.length)] as PowerCutMode)
               : options.mode
-          const bytes = survivingBytes(inode, mode, rand)
+          const bytes = survivingBytes(inode.durable, inode.syncImage(), mode, rand)
           image = new Inode(bytes, bytes.slice())
           images.set(inode, image)
         }
@@ -678,40 +670,5 @@ export class FaultInjectionFileSystem implements FileSystem {
       next.dirs.set(path, { entries, durable })
     }
     return next
-  }
-}
-
-/** The bytes of `inode` that survive a power cut in `mode`. */
-function survivingBytes(inode: Inode, mode: PowerCutMode, rand: () => number): Uint8Array {
-  const durable = inode.durable
-  const current = inode.syncImage()
-  let first = 0
-  const common = Math.min(durable.length, current.length)
-  while (first < common && durable[first] === current[first]) first++
-  if (first === current.length && current.length === durable.length) return durable.slice()
-  if (current.length <= first) {
-    // Only a truncation is unsynced: it either reached the disk or it did not.
-    return mode === 'drop' ? durable.slice() : current
-  }
-  switch (mode) {
-    case 'drop':
-      return durable.slice()
-    case 'zero': {
-      const out = new Uint8Array(current.length)
-      out.set(durable.subarray(0, Math.min(durable.length, current.length)))
-      return out
-    }
-    case 'garble': {
-      const out = current.slice()
-      for (let i = first; i < out.length; i++) out[i] = Math.floor(rand() * 256)
-      return out
-    }
-    case 'prefix': {
-      const keep = first + Math.floor(rand() * (current.length - first + 1))
-      const out = new Uint8Array(Math.max(keep, durable.length))
-      out.set(durable)
-      out.set(current.subarray(first, keep), first)
-      return out
-    }
   }
 }

@@ -13,3 +13,4 @@ export {
   MUTATING_OPS,
   SIMULATED_CRASH,
 } from './fault-injection-file-system.js'
+export { POWER_CUT_MODES, SECTOR_BYTES } from './power-cut-image.js'
