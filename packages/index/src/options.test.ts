@@ -28,4 +28,17 @@ describe('options', () => {
       )
     }
   })
+
+  it('rejects an unknown key with ERR_INVALID_OPTION and a did-you-mean hint', () => {
+    expect(() => resolveOptions({ maxDensty: 0.8 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringMatching(/'maxDensty' is unknown \(did you mean 'maxDensity'\?\)/),
+      }),
+    )
+    expect(() => resolveOptions({ maxFanOut: 16 } as never)).toThrow(/did you mean 'maxFanout'/)
+    expect(() => resolveOptions({ qqqqqqqqqqqqqqqqqqq: 1 } as never)).toThrow(
+      expect.objectContaining({ message: expect.not.stringMatching(/did you mean/) }),
+    )
+  })
 })

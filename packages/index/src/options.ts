@@ -1,3 +1,4 @@
+import { closest, distance } from 'fastest-levenshtein'
 import { invalidOption } from './errors.js'
 
 /** Tuning options of an {@link AlexIndex}; every field is optional. */
@@ -49,6 +50,20 @@ export const DEFAULT_OPTIONS: Readonly<Required<AlexIndexOptions>> = Object.free
   maxDepth: 24,
 })
 
+/**
+ * ` (did you mean 'x'?)` when the known name closest to `name` is near enough to be a likely
+ * typo, else ''. Shared by the option and range checks: an unknown key is an error rather than
+ * silently ignored, and the hint saves a trip to the docs.
+ */
+export function didYouMean(name: string, known: readonly string[]): string {
+  const best = closest(name, known)
+  return distance(name, best) <= Math.max(2, Math.ceil(name.length / 2))
+    ? ` (did you mean '${best}'?)`
+    : ''
+}
+
+const KNOWN_OPTIONS = Object.keys(DEFAULT_OPTIONS)
+
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0
 }
@@ -61,10 +76,21 @@ function num(options: AlexIndexOptions, name: keyof AlexIndexOptions): number {
   return v
 }
 
-/** Validates options against their bounds and fills in defaults. */
+/**
+ * Validates options against their bounds and fills in defaults. An unknown key is
+ * `ERR_INVALID_OPTION` (with a did-you-mean hint): a misspelt option must not be ignored.
+ */
 export function resolveOptions(options: AlexIndexOptions = {}): Config {
   if (options === null || typeof options !== 'object') {
     throw invalidOption('options', 'must be an object')
+  }
+  for (const name in options) {
+    if (!Object.hasOwn(DEFAULT_OPTIONS, name)) {
+      throw invalidOption(
+        `'${name}'`,
+        `is unknown${didYouMean(name, KNOWN_OPTIONS)}; known: ${KNOWN_OPTIONS.join(', ')}`,
+      )
+    }
   }
   const maxDataNodeSlots = num(options, 'maxDataNodeSlots')
   const maxFanout = num(options, 'maxFanout')

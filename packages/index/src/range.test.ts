@@ -26,6 +26,19 @@ describe('range', () => {
     expect(belowHigh(normalizeRange({ lt: 5 }), 5)).toBe(false)
   })
 
+  it('rejects an unknown key with ERR_INVALID_RANGE and a did-you-mean hint', () => {
+    expect(() => normalizeRange({ gtee: 1 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_RANGE',
+        message: expect.stringMatching(/unknown range option 'gtee' \(did you mean 'gte'\?\)/),
+      }),
+    )
+    expect(() => normalizeRange({ revers: true } as never)).toThrow(/did you mean 'reverse'/)
+    expect(() => normalizeRange({ start: 1 } as never)).toThrow(/unknown range option 'start'/)
+    // Known keys with undefined values are fine.
+    expect(normalizeRange({ gt: undefined, limit: undefined }).limit).toBe(Number.POSITIVE_INFINITY)
+  })
+
   it('rejects malformed ranges with stable codes', () => {
     expect(() => normalizeRange({ gt: 1, gte: 1 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),

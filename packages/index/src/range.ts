@@ -3,6 +3,7 @@
  * below, `lt`/`lte` from above, `reverse` walks from the top, `limit` caps the entry count.
  */
 import { invalidKey, invalidRange } from './errors.js'
+import { didYouMean } from './options.js'
 
 /** Bounds and direction of an ordered iteration. Every field is optional. */
 export interface RangeOptions {
@@ -30,6 +31,28 @@ export interface NormalizedRange {
   limit: number
 }
 
+const KNOWN_RANGE_KEYS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit']
+
+/** Throws ERR_INVALID_RANGE for a key that is not a range option (see `normalizeRange`). */
+function checkKeys(range: object): void {
+  for (const name in range) {
+    switch (name) {
+      case 'gt':
+      case 'gte':
+      case 'lt':
+      case 'lte':
+      case 'reverse':
+      case 'limit':
+        break
+      default:
+        throw invalidRange(
+          `unknown range option '${name}'${didYouMean(name, KNOWN_RANGE_KEYS)}; ` +
+            `known: ${KNOWN_RANGE_KEYS.join(', ')}`,
+        )
+    }
+  }
+}
+
 function bound(name: string, v: unknown): number {
   if (typeof v !== 'number' || Number.isNaN(v)) {
     const err = invalidKey(v)
@@ -42,7 +65,8 @@ function bound(name: string, v: unknown): number {
 /**
  * Validates range options. Bounds must be numbers (±Infinity allowed, NaN not: ERR_INVALID_KEY);
  * giving both `gt` and `gte` (or `lt` and `lte`), a non-boolean `reverse`, or a `limit` that is
- * not a non-negative integer, -1 or Infinity throws ERR_INVALID_RANGE.
+ * not a non-negative integer, -1 or Infinity throws ERR_INVALID_RANGE, and so does an unknown
+ * key (`gtee`, `start`): ignoring it would silently widen the iteration.
  */
 export function normalizeRange(range: RangeOptions | undefined): NormalizedRange {
   const out: NormalizedRange = {
@@ -55,6 +79,7 @@ export function normalizeRange(range: RangeOptions | undefined): NormalizedRange
   }
   if (range === undefined) return out
   if (range === null || typeof range !== 'object') throw invalidRange('range must be an object')
+  checkKeys(range)
   const { gt, gte, lt, lte, reverse, limit } = range
   if (gt !== undefined && gte !== undefined) throw invalidRange('give gt or gte, not both')
   if (lt !== undefined && lte !== undefined) throw invalidRange('give lt or lte, not both')

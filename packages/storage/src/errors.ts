@@ -1,3 +1,5 @@
+import { closest, distance } from 'fastest-levenshtein'
+
 /**
  * The errors @alex/storage throws or rejects with. Every error is an `AlexStorageError` whose
  * `code` is one of `ErrorCode`; codes are stable and meant to be matched by callers, messages are
@@ -70,5 +72,24 @@ export function storeFailed(cause: unknown): AlexStorageError {
     ErrorCode.STORE_FAILED,
     `the store failed and refuses writes until it is reopened: ${detail}`,
     { cause },
+  )
+}
+
+/**
+ * Builds the `ERR_INVALID_ARGUMENT` error for an unknown key of an options or range object,
+ * naming the closest known key when it is near enough to be a likely typo (`syncMode` -> `sync`).
+ * A silently ignored key would leave the caller believing a setting took effect.
+ */
+export function unknownKey(
+  what: 'option' | 'range',
+  name: string,
+  known: readonly string[],
+): AlexStorageError {
+  const best = closest(name, known)
+  const near = distance(name, best) <= Math.max(2, Math.ceil(name.length / 2))
+  const hint = near ? ` (did you mean '${best}'?)` : ''
+  return new AlexStorageError(
+    ErrorCode.INVALID_ARGUMENT,
+    `unknown ${what} '${name}'${hint}; known: ${known.join(', ')}`,
   )
 }

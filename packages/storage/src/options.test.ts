@@ -42,4 +42,28 @@ describe('resolveOptions', () => {
       )
     }
   })
+
+  it('rejects an unknown key with ERR_INVALID_ARGUMENT and a did-you-mean hint', () => {
+    expect(() => resolveOptions({ syncMode: 'none' } as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringMatching(/unknown option 'syncMode' \(did you mean 'sync'\?\)/),
+      }),
+    )
+    expect(() => resolveOptions({ cachebytes: 1 } as never)).toThrow(/did you mean 'cacheBytes'/)
+    expect(() => resolveOptions({ readonly: true } as never)).toThrow(/did you mean 'readOnly'/)
+    // Far from every option: no hint, but the list of known ones.
+    const err = (() => {
+      try {
+        resolveOptions({ zzzzzzzzzzzz: 1 } as never)
+      } catch (e) {
+        return e as Error
+      }
+    })()
+    expect(err).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    expect(err?.message).not.toMatch(/did you mean/)
+    expect(err?.message).toMatch(/known: sync, /)
+    // An unknown key is refused even when its value is undefined.
+    expect(() => resolveOptions({ syncMode: undefined } as never)).toThrow(/unknown option/)
+  })
 })

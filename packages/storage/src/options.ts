@@ -1,5 +1,5 @@
 import type { FileSystem, RecoveryMode, SyncMode } from '@alex/wal'
-import { AlexStorageError, ErrorCode } from './errors.js'
+import { AlexStorageError, ErrorCode, unknownKey } from './errors.js'
 import { MAX_SEGMENT_BYTES, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
 
 /** Options for `AlexStorage.open`. Every field is optional. */
@@ -88,6 +88,26 @@ export const DEFAULTS = {
   recovery: 'tolerate-torn-tail',
 } as const
 
+/** Every key of `AlexStorageOptions` (the record type makes the compiler keep it complete). */
+const OPTION_KEYS: Readonly<Record<keyof AlexStorageOptions, true>> = {
+  sync: true,
+  syncIntervalMs: true,
+  blockingSync: true,
+  checkpointBytes: true,
+  checkpointRecords: true,
+  cacheBytes: true,
+  maxValueBytes: true,
+  segmentBytes: true,
+  readOnly: true,
+  autoCompaction: true,
+  compactionThreshold: true,
+  compactionMinBytes: true,
+  recovery: true,
+  walSegmentBytes: true,
+  fs: true,
+}
+const KNOWN_OPTIONS = Object.keys(OPTION_KEYS)
+
 function bad(name: string, value: unknown, want: string): AlexStorageError {
   return new AlexStorageError(
     ErrorCode.INVALID_ARGUMENT,
@@ -103,10 +123,16 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
   return value
 }
 
-/** Validates `options` and fills in defaults; throws `ERR_INVALID_ARGUMENT` on a bad value. */
+/**
+ * Validates `options` and fills in defaults; throws `ERR_INVALID_ARGUMENT` on a bad value or an
+ * unknown key (a misspelt option would otherwise be silently ignored).
+ */
 export function resolveOptions(options: AlexStorageOptions | undefined): ResolvedOptions {
   const o = options ?? {}
   if (typeof o !== 'object') throw bad('options', o, 'an object')
+  for (const name in o) {
+    if (!Object.hasOwn(OPTION_KEYS, name)) throw unknownKey('option', name, KNOWN_OPTIONS)
+  }
   const sync = o.sync ?? DEFAULTS.sync
   if (sync !== 'always' && sync !== 'interval' && sync !== 'none') {
     throw bad('sync', sync, "'always', 'interval' or 'none'")

@@ -32,6 +32,17 @@ describe('checkRange', () => {
     }
   })
 
+  it('rejects an unknown key with ERR_INVALID_ARGUMENT and a did-you-mean hint', () => {
+    expect(() => checkRange({ gtee: 3 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringMatching(/unknown range 'gtee' \(did you mean 'gte'\?\)/),
+      }),
+    )
+    expect(() => checkRange({ limt: 3 } as never)).toThrow(/did you mean 'limit'/)
+    expect(() => checkRange({ start: 3, end: 5 } as never)).toThrow(/unknown range 'start'/)
+  })
+
   it('tests membership', () => {
     expect(inRange({ gt: 1, lte: 3 }, 1)).toBe(false)
     expect(inRange({ gt: 1, lte: 3 }, 3)).toBe(true)

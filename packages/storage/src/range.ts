@@ -1,4 +1,4 @@
-import { AlexStorageError, ErrorCode } from './errors.js'
+import { AlexStorageError, ErrorCode, unknownKey } from './errors.js'
 
 /**
  * Bounds of an ordered iteration (`entries`, `keys`, `values`), as in @alex/index and
@@ -14,6 +14,17 @@ export interface RangeOptions {
   limit?: number
 }
 
+/** Every key of `RangeOptions` (the record type makes the compiler keep it complete). */
+const RANGE_KEYS: Readonly<Record<keyof RangeOptions, true>> = {
+  gt: true,
+  gte: true,
+  lt: true,
+  lte: true,
+  reverse: true,
+  limit: true,
+}
+const KNOWN_RANGE_KEYS = Object.keys(RANGE_KEYS)
+
 function bound(range: RangeOptions, name: 'gt' | 'gte' | 'lt' | 'lte'): number | undefined {
   const v = range[name]
   if (v === undefined) return undefined
@@ -23,11 +34,18 @@ function bound(range: RangeOptions, name: 'gt' | 'gte' | 'lt' | 'lte'): number |
   return v
 }
 
-/** Validates a range and returns a normalised copy (the caller's object is never kept). */
+/**
+ * Validates a range and returns a normalised copy (the caller's object is never kept). An
+ * unknown key (`start`, `end`, `gtee`...) is `ERR_INVALID_ARGUMENT`: ignoring it would widen the
+ * iteration silently.
+ */
 export function checkRange(range: RangeOptions | undefined): RangeOptions {
   if (range === undefined) return {}
   if (range === null || typeof range !== 'object') {
     throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'range must be an object')
+  }
+  for (const name in range) {
+    if (!Object.hasOwn(RANGE_KEYS, name)) throw unknownKey('range', name, KNOWN_RANGE_KEYS)
   }
   const out: RangeOptions = {}
   const gt = bound(range, 'gt')
