@@ -1,4 +1,4 @@
-import { crc32 as zlibCrc32 } from 'node:zlib'
+import * as zlib from 'node:zlib'
 
 /**
  * CRC-32 (ISO-HDLC, zlib's polynomial) over `bytes[start, end)`, continuing from `previous`
@@ -6,10 +6,11 @@ import { crc32 as zlibCrc32 } from 'node:zlib'
  *
  * Why not always zlib: a call into zlib costs about 200 ns whatever the length, which is more
  * than a table-driven loop needs for a typical record (a 150-byte record takes ~120 ns in JS).
- * Short inputs use the loop below (slicing-by-8), long ones zlib (0.2 ns/byte).
+ * Short inputs use the loop below (slicing-by-8), long ones zlib (0.2 ns/byte). On a Node without
+ * `zlib.crc32` (before 20.15 and 22.2) the loop computes every length.
  */
 export function crc32(bytes: Uint8Array, start: number, end: number, previous = 0): number {
-  if (end - start >= ZLIB_THRESHOLD) {
+  if (end - start >= ZLIB_THRESHOLD && zlibCrc32 !== undefined) {
     return zlibCrc32(bytes.subarray(start, end), previous)
   }
   let c = ~previous
@@ -31,7 +32,14 @@ export function crc32(bytes: Uint8Array, start: number, end: number, previous = 
   return ~c >>> 0
 }
 
-/** Inputs at least this long go to zlib (measured crossover on Node 20, x64). */
+/**
+ * `zlib.crc32` where this Node has it (20.15+, 22.2+), else undefined. Read from the namespace
+ * object, not as a named import: a named import of a missing export fails to link the ESM build,
+ * and the CJS build would call undefined on the first long input.
+ */
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32
+
+/** Inputs at least this long go to zlib when it has `crc32` (measured crossover on Node 20, x64). */
 const ZLIB_THRESHOLD = 512
 
 /** Slicing-by-8 tables: TABLE[k * 256 + b] is the CRC of byte b followed by k zero bytes. */

@@ -1,7 +1,14 @@
 import { crc32 as zlibCrc32 } from 'node:zlib'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { crc32 } from './checksum.js'
+
+/** A range of `bytes` from two arbitrary naturals. */
+function rangeOf(bytes: Uint8Array, a: number, b: number): [number, number] {
+  const start = bytes.length === 0 ? 0 : a % (bytes.length + 1)
+  const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1))
+  return [start, end]
+}
 
 describe('crc32', () => {
   it('matches the check value of CRC-32/ISO-HDLC', () => {
@@ -12,11 +19,52 @@ describe('crc32', () => {
   it('equals zlib.crc32 on any range, below and above the native threshold', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 700 }), fc.nat(), fc.nat(), (bytes, a, b) => {
-        const start = bytes.length === 0 ? 0 : a % (bytes.length + 1)
-        const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1))
+        const [start, end] = rangeOf(bytes, a, b)
         expect(crc32(bytes, start, end)).toBe(zlibCrc32(bytes.subarray(start, end)))
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+// Node before 20.15 (and 22.0-22.1) has no zlib.crc32: the module must load and compute every
+// length itself. Forced here by loading checksum.ts against a node:zlib without crc32.
+describe('crc32 without zlib.crc32 (Node < 20.15)', () => {
+  afterAll(() => {
+    vi.doUnmock('node:zlib')
+    vi.resetModules()
+  })
+
+  async function loadFallback(): Promise<typeof crc32> {
+    vi.resetModules()
+    vi.doMock('node:zlib', async (importOriginal) => {
+      const actual = await importOriginal<typeof import('node:zlib')>()
+      return { ...actual, crc32: undefined, default: { ...actual, crc32: undefined } }
+    })
+    const zlib = await import('node:zlib')
+    expect((zlib as { crc32?: unknown }).crc32).toBeUndefined()
+    return (await import('./checksum.js')).crc32
+  }
+
+  it('equals zlib.crc32 on random inputs of every size, with offsets', async () => {
+    const fallback = await loadFallback()
+    expect(fallback).not.toBe(crc32)
+    const ascii = new TextEncoder().encode('123456789')
+    expect(fallback(ascii, 0, ascii.length)).toBe(0xcbf43926)
+    expect(fallback(new Uint8Array(0), 0, 0)).toBe(0)
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const [start, end] = rangeOf(bytes, a, b)
+        expect(fallback(bytes, start, end)).toBe(zlibCrc32(bytes.subarray(start, end)))
+      }),
+      { numRuns: 300 },
+    )
+    // Large inputs, which zlib.crc32 would have taken where it exists.
+    for (const size of [256, 511, 512, 4096, 65_537, 1 << 20]) {
+      const bytes = new Uint8Array(size)
+      for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24
+      expect(fallback(bytes, 0, size)).toBe(zlibCrc32(bytes))
+      expect(fallback(bytes, 3, size - 5)).toBe(zlibCrc32(bytes.subarray(3, size - 5)))
+    }
   })
 })
