@@ -20,8 +20,10 @@ export interface BenchOptions {
   readonly quick: boolean
   /** Engine the ratio column compares with. */
   readonly baseline: EngineId | string
-  /** Output directory (JSON, report, charts), or undefined for the published locations. */
+  /** Output directory (JSON, report, charts); undefined: benchmarks/out (or docs/ with --publish). */
   readonly out: string | undefined
+  /** Write the published figures: docs/benchmarks.md, docs/charts, benchmarks/results/*.json. */
+  readonly publish: boolean
   /** JSON results path override. */
   readonly json: string | undefined
   /** Write the markdown report and charts. */
@@ -65,10 +67,14 @@ const HELP = `Usage: pnpm bench [-- flags]
   --seed N              data and operation seed (default 1)
   --baseline ENGINE     engine of the ratio column (default alex)
   --quick               smoke run: ${QUICK_SCALE} keys, 1 rep, every engine, every workload,
-                        outputs under benchmarks/results/tmp unless --out is given
+                        outputs in benchmarks/out/quick unless --out is given
   --out DIR             write results.json, benchmarks.md and charts/ into DIR
-  --json FILE           JSON results path (default benchmarks/results/<date>-<scale>.json)
+                        (default: benchmarks/out, git-ignored)
+  --publish             write the published figures instead: docs/benchmarks.md (between its
+                        markers), docs/charts/ and benchmarks/results/<date>-<scale>.json
+  --json FILE           JSON results path (default: results.json in the output directory)
   --no-report           skip the markdown report and the charts
+  --no-build            (pnpm bench only) skip the workspace build before the run
   --tmp DIR             where the stores' temp directories go (default: the OS temp dir)
   --help                this text
 
@@ -119,7 +125,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     '--json',
     '--tmp',
   ])
-  const boolean = new Set(['--quick', '--no-report', '--help'])
+  const boolean = new Set(['--quick', '--no-report', '--help', '--publish', '--no-build'])
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!
     if (arg === '--') continue
@@ -140,6 +146,13 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
   }
   const quick = flags.has('--quick')
+  const publish = flags.has('--publish')
+  if (publish && quick) {
+    throw new Error('--publish: a --quick smoke run is not publishable (its figures mean nothing)')
+  }
+  if (publish && values.has('--out')) {
+    throw new Error('--publish writes to docs/ and benchmarks/results/; leave out --out')
+  }
   const workloadText = values.get('--workloads')
   const workloads =
     workloadText === 'all' || (quick && workloadText === undefined)
@@ -175,6 +188,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     quick,
     baseline: values.get('--baseline') ?? 'alex',
     out: values.get('--out'),
+    publish,
     json: values.get('--json'),
     report: !flags.has('--no-report'),
     tmp: values.get('--tmp'),

@@ -5,58 +5,33 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { dirname, join, relative, resolve } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getEngine } from '@alex/compare'
-import { type BenchOptions, formatScale, helpText, parseArgs } from './args.js'
+import { helpText, parseArgs } from './args.js'
 import { renderCharts } from './charts.js'
-import { formatNs } from './format.js'
+import { estimateRun, formatDuration, loadFactor, loadResults, pickHistory } from './estimate.js'
+import { formatNs, formatSpread } from './format.js'
 import { probeFsyncNs } from './fsync-probe.js'
 import { describeMachine } from './machine.js'
 import { RunFailed, runAll } from './orchestrate.js'
+import { defaultOutDir, type Outputs, outputsFor } from './outputs.js'
 import { createProgress } from './progress.js'
 import { renderReport, replaceBetweenMarkers, standaloneReport } from './report.js'
-import { aggregate, type BenchResults, RESULTS_FORMAT, suspiciousDurability } from './results.js'
+import {
+  aggregate,
+  type BenchResults,
+  meanAboveP99,
+  RESULTS_FORMAT,
+  SPREAD_WARN,
+  suspiciousDurability,
+  wideSpreads,
+} from './results.js'
 import { renderTable } from './table.js'
 import { workloadById } from './workloads.js'
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
 const REPO_DIR = resolve(PACKAGE_DIR, '..')
-
-/** Where a run writes its outputs. */
-interface Outputs {
-  readonly json: string
-  /** Markdown file, and whether it is the shared docs file (markers) or a standalone one. */
-  readonly report: string
-  readonly shared: boolean
-  readonly charts: string
-}
-
-function outputsFor(options: BenchOptions, date: string): Outputs {
-  const outDir =
-    options.out !== undefined
-      ? resolve(options.out)
-      : options.quick
-        ? join(PACKAGE_DIR, 'results', 'tmp')
-        : undefined
-  if (outDir !== undefined) {
-    return {
-      json: options.json !== undefined ? resolve(options.json) : join(outDir, 'results.json'),
-      report: join(outDir, 'benchmarks.md'),
-      shared: false,
-      charts: join(outDir, 'charts'),
-    }
-  }
-  return {
-    json:
-      options.json !== undefined
-        ? resolve(options.json)
-        : join(PACKAGE_DIR, 'results', `${date.slice(0, 10)}-${formatScale(options.scale)}.json`),
-    report: join(REPO_DIR, 'docs', 'benchmarks.md'),
-    shared: true,
-    charts: join(REPO_DIR, 'docs', 'charts'),
-  }
-}
 
 function writeReport(results: BenchResults, outputs: Outputs): void {
   const chartsRel = relative(dirname(outputs.report), outputs.charts) || '.'
@@ -71,6 +46,51 @@ function writeReport(results: BenchResults, outputs: Outputs): void {
     writeFileSync(outputs.report, standaloneReport(section))
   }
   console.log(`report: ${outputs.report}\ncharts: ${outputs.charts}`)
+}
+
+/** Paths relative to the repository, for messages. */
+function rel(path: string): string {
+  const r = relative(REPO_DIR, path)
+  return r.startsWith('..') || isAbsolute(r) ? path : r || '.'
+}
+
+function where(outputs: Outputs): string {
+  return outputs.published
+    ? `--publish: the published figures will be replaced (${rel(outputs.report)}, ${rel(outputs.charts)}/, ${rel(outputs.json)})`
+    : `results go to ${rel(dirname(outputs.json))}/ (not tracked; add --publish to update docs/benchmarks.md)`
+}
+
+function loadavg(): number[] {
+  return os.loadavg().map((x) => Math.round(x * 100) / 100)
+}
+
+/** Prints the warnings a reader of the terminal must not miss. */
+function printWarnings(results: BenchResults): void {
+  const names = new Map(results.engines.map((e) => [e.id, e.name]))
+  const wide = wideSpreads(results)
+  if (wide.length > 0) {
+    console.warn(
+      `\nWARNING: ${wide.length} figure(s) vary by more than ±${SPREAD_WARN * 100}% between repetitions; their medians are not stable:`,
+    )
+    for (const r of wide) {
+      console.warn(
+        `  ${(names.get(r.engine) ?? r.engine).padEnd(32)} ${r.workload.padEnd(14)} ${formatSpread(r.spread)}`,
+      )
+    }
+    console.warn('  (a busy machine or too few repetitions: rerun quietly or with more --reps)')
+  }
+  const above = meanAboveP99(results)
+  if (above.length > 0) {
+    console.log(
+      `\nnote: in ${above.length} figure(s) the time per op is above p99 (${above.map((r) => `${r.engine}/${r.workload}`).join(', ')}): ` +
+        'time per op is wall-clock over the loop (harness work, GC and rare long stalls included), p99 comes from timed single operations; see "Reading the figures" in the report.',
+    )
+  }
+  for (const r of suspiciousDurability(results)) {
+    console.warn(
+      `WARNING: ${r.engine} durable puts take ${formatNs(r.p50)} (p50), under half the disk's fdatasync time: it may not be syncing each write`,
+    )
+  }
 }
 
 /** The command as the user typed it: the package script, or tsx directly. */
@@ -92,17 +112,39 @@ async function bench(argv: readonly string[]): Promise<number> {
   const date = new Date().toISOString()
   const tmpRoot = options.tmp !== undefined ? resolve(options.tmp) : os.tmpdir()
   mkdirSync(tmpRoot, { recursive: true })
-  const outputs = outputsFor(options, date)
+  const outputs = outputsFor(options, date, PACKAGE_DIR, REPO_DIR)
   const engines = options.engines.map((id) => getEngine(id))
   console.log(
     `AlexStorage bench: ${engines.map((e) => e.id).join(', ')} x ${options.workloads.join(', ')}; ` +
       `${options.scale.toLocaleString('en-US')} keys, ${options.valueSize}-byte values, ${options.reps} rep(s)`,
   )
+  console.log(where(outputs))
+  const history = pickHistory(
+    options,
+    loadResults([join(defaultOutDir(PACKAGE_DIR), 'results.json'), join(PACKAGE_DIR, 'results')]),
+  )
+  const estimate = estimateRun(options, history)
+  const loadBefore = loadavg()
+  const cores = os.cpus().length
+  const factor = loadFactor(loadBefore[0]!, cores)
+  console.log(
+    `estimate: about ${formatDuration(estimate.seconds)} on a quiet machine (${estimate.source}` +
+      (estimate.lastSameRun !== undefined
+        ? `; that run of the same plan took ${formatDuration(estimate.lastSameRun)}`
+        : '') +
+      ')',
+  )
+  console.log(
+    `load average (1 / 5 / 15 min): ${loadBefore.join(' / ')} on ${cores} cores` +
+      (factor > 1.2
+        ? ` — the machine is busy: expect up to about ${formatDuration(estimate.seconds * factor)} and noisier figures`
+        : ''),
+  )
   const fsyncBefore = probeFsyncNs(tmpRoot)
   console.log(
     `fdatasync of a 256-byte append on ${tmpRoot}: ${formatNs(fsyncBefore)} (10th percentile of 50)`,
   )
-  const progress = createProgress(options.reps * engines.length)
+  const progress = createProgress(estimate.children.map((c) => c.seconds))
   let collected: Awaited<ReturnType<typeof runAll>>
   try {
     collected = await runAll(options, tmpRoot, progress)
@@ -117,6 +159,7 @@ async function bench(argv: readonly string[]): Promise<number> {
     throw err
   }
   progress.stop()
+  const loadAfter = loadavg()
   // Probed again after the run; the lower estimate is the device's own cost.
   const fsyncNs = Math.min(fsyncBefore, probeFsyncNs(tmpRoot))
   const results: BenchResults = {
@@ -151,18 +194,20 @@ async function bench(argv: readonly string[]): Promise<number> {
     finalVerified: collected.finalVerified,
     correct: true,
     results: aggregate(collected.runs, options.engines, options.workloads, options.baseline),
+    load: { before: loadBefore, after: loadAfter },
+    estimateSec: Math.round(estimate.seconds),
   }
   console.log(renderTable(results))
-  for (const r of suspiciousDurability(results)) {
-    console.warn(
-      `WARNING: ${r.engine} durable puts take ${formatNs(r.p50)} (p50), under half the disk's fdatasync time: it may not be syncing each write`,
-    )
-  }
+  printWarnings(results)
+  console.log(`\nload average after the run: ${loadAfter.join(' / ')}`)
   mkdirSync(dirname(outputs.json), { recursive: true })
   writeFileSync(outputs.json, `${JSON.stringify(results, null, 2)}\n`)
   console.log(`\nresults: ${outputs.json}`)
   if (options.report) writeReport(results, outputs)
-  console.log(`done in ${results.durationSec.toFixed(0)} s`)
+  console.log(
+    `done in ${formatDuration(results.durationSec)} (estimated ${formatDuration(estimate.seconds)})` +
+      (outputs.published ? '' : '; nothing tracked was changed (use --publish to update docs/)'),
+  )
   return 0
 }
 
@@ -176,11 +221,21 @@ function reportOnly(argv: readonly string[]): number {
     )
   }
   const rest = parseArgs(argv.slice(1))
+  if (rest.publish && results.config.quick) {
+    throw new Error('report --publish: a --quick smoke run is not publishable')
+  }
   const outputs = outputsFor(
-    { ...rest, quick: results.config.quick && rest.out === undefined ? true : rest.quick },
+    {
+      ...rest,
+      scale: results.config.scale,
+      quick: results.config.quick && rest.out === undefined ? true : rest.quick,
+    },
     results.date,
+    PACKAGE_DIR,
+    REPO_DIR,
   )
   console.log(renderTable(results))
+  printWarnings(results)
   writeReport(results, outputs)
   return 0
 }

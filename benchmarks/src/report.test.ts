@@ -1,23 +1,34 @@
 import { describe, expect, it } from 'vitest'
-import { renderCharts } from './charts.js'
+import { niceStep, renderCharts, tickLabel } from './charts.js'
 import { BEGIN_MARKER, END_MARKER, renderReport, replaceBetweenMarkers } from './report.js'
 import type { Aggregate, BenchResults } from './results.js'
-import { aggregate } from './results.js'
+import { aggregate, halfSpread, lossesOf, meanAboveP99, wideSpreads } from './results.js'
+import { renderTable } from './table.js'
 
 const latency = { p50: 1000, p99: 2000, p999: 3000, max: 4000, samples: 10 }
-const rep = (workload: 'read-uniform', nsPerOp: number) => ({
+type W = 'read-uniform' | 'durable-put'
+const rep = (workload: W, nsPerOp: number, lat = latency) => ({
   workload,
-  durability: 'none' as const,
+  durability: workload === 'durable-put' ? ('durable' as const) : ('none' as const),
   unsupported: false,
   ops: 100,
   elapsedMs: (nsPerOp * 100) / 1e6,
   opsPerSec: 1e9 / nsPerOp,
   nsPerOp,
-  latency,
+  latency: lat,
   verifiedValues: 100,
 })
 
-function results(rows: Aggregate[], engines: string[]): BenchResults {
+const WORKLOADS = {
+  'read-uniform': { id: 'read-uniform', title: 'Reads <uniform>', description: 'd', unit: 'op' },
+  'durable-put': { id: 'durable-put', title: 'Durable puts', description: 'd', unit: 'op' },
+} as const
+
+function results(
+  rows: Aggregate[],
+  engines: string[],
+  workloads: W[] = ['read-uniform'],
+): BenchResults {
   return {
     format: 1,
     date: '2025-01-01T00:00:00.000Z',
@@ -41,7 +52,7 @@ function results(rows: Aggregate[], engines: string[]): BenchResults {
       durable: 'sync',
       fast: 'nosync',
     })),
-    workloads: [{ id: 'read-uniform', title: 'Reads <uniform>', description: 'd', unit: 'op' }],
+    workloads: workloads.map((w) => WORKLOADS[w]),
     fsyncNs: 200_000,
     harnessNsPerRead: 50,
     finalVerified: 5,
@@ -70,8 +81,10 @@ describe('report', () => {
     expect(rows.map((r) => r.vsBaseline)).toEqual([1, 4, 0.5])
     const md = renderReport(results(rows, ['alex', 'leveldb', 'map']), 'charts')
     expect(md).toContain('4.00×')
-    expect(md).toContain('MAP (in-memory reference) is 2.00× as fast')
-    expect(md).not.toContain('LEVELDB (in-memory')
+    expect(md).toContain('Against the disk engines: nowhere in this run')
+    expect(md).toContain(
+      'The in-memory references, which write nothing to disk, are faster in: MAP (Reads <uniform> 2.00×)',
+    )
     expect(md).toContain('![Reads <uniform>](charts/read-uniform.svg)')
   })
 
@@ -81,7 +94,145 @@ describe('report', () => {
     expect(rows[0]!.vsBaseline).toBeNull()
     const md = renderReport(results(rows, ['leveldb']), 'charts')
     expect(md).toContain('is not in this run')
-    expect(md).toContain('Not known yet')
+    expect(md).toContain('Not known')
+  })
+
+  it('lists the losses to disk engines first, biggest first, and the in-memory ones on their own line', () => {
+    const runs = new Map([
+      ['alex/read-uniform', [rep('read-uniform', 1000)]],
+      ['leveldb/read-uniform', [rep('read-uniform', 800)]],
+      ['map/read-uniform', [rep('read-uniform', 10)]],
+      ['alex/durable-put', [rep('durable-put', 300_000)]],
+      ['leveldb/durable-put', [rep('durable-put', 100_000)]],
+      ['map/durable-put', [rep('durable-put', 1000)]],
+    ])
+    const engines = ['alex', 'leveldb', 'map'] as const
+    const rows = aggregate(runs, [...engines], ['read-uniform', 'durable-put'], 'alex')
+    const r = results(rows, [...engines], ['read-uniform', 'durable-put'])
+    const { real, inMemory } = lossesOf(r)
+    expect(real.map((l) => [l.engine, l.workload])).toEqual([
+      ['leveldb', 'durable-put'],
+      ['leveldb', 'read-uniform'],
+    ])
+    expect(inMemory.map((l) => l.workload)).toEqual(['read-uniform', 'durable-put'])
+    const md = renderReport(r, 'charts')
+    const section = md.slice(md.indexOf('### Where'))
+    const lines = section.split('\n')
+    const first = lines.findIndex((l) => l.startsWith('- Durable puts: LEVELDB is 3.00× as fast'))
+    const second = lines.findIndex((l) =>
+      l.startsWith('- Reads <uniform>: LEVELDB is 1.25× as fast'),
+    )
+    const mem = lines.findIndex((l) => l.startsWith('The in-memory references'))
+    expect(first).toBeGreaterThan(0)
+    expect(second).toBeGreaterThan(first)
+    expect(mem).toBeGreaterThan(second)
+    // One line for every in-memory loss, not one line each.
+    expect(lines.filter((l) => l.includes('MAP')).length).toBe(1)
+    expect(lines[mem]).toContain('MAP (Reads <uniform> 100.0×, Durable puts 300.0×)')
+  })
+
+  it("calls a loss within the two figures' spread not a clear loss", () => {
+    const runs = new Map([
+      ['alex/read-uniform', [rep('read-uniform', 1000), rep('read-uniform', 1600)]],
+      ['leveldb/read-uniform', [rep('read-uniform', 900), rep('read-uniform', 1300)]],
+    ])
+    const rows = aggregate(runs, ['alex', 'leveldb'], ['read-uniform'], 'alex')
+    const md = renderReport(results(rows, ['alex', 'leveldb']), 'charts')
+    expect(md).toMatch(/LEVELDB is 1\.18× as fast .* within the spread/)
+  })
+
+  it('warns about figures whose spread is over ±25%, in the report and the table', () => {
+    const runs = new Map([
+      ['alex/read-uniform', [rep('read-uniform', 1000), rep('read-uniform', 1100)]],
+      // 1e6, 2.5e5 ops/s: median 6.25e5, spread (1e6-2.5e5)/6.25e5 = 1.2 -> ±60%
+      ['leveldb/read-uniform', [rep('read-uniform', 1000), rep('read-uniform', 4000)]],
+    ])
+    const rows = aggregate(runs, ['alex', 'leveldb'], ['read-uniform'], 'alex')
+    const r = results(rows, ['alex', 'leveldb'])
+    expect(wideSpreads(r).map((a) => a.engine)).toEqual(['leveldb'])
+    expect(halfSpread(rows[1]!)).toBeCloseTo(0.6)
+    const md = renderReport(r, 'charts')
+    expect(md).toContain('**Warning: 1 figure varies by more than ±25% between repetitions**')
+    expect(md).toContain('LEVELDB in Reads <uniform> ±60.0%')
+    expect(md).toContain('±60.0% ⚠')
+    expect(md).not.toContain('±4.8% ⚠')
+    expect(renderTable(r)).toMatch(/±60\.0% !/)
+    // A spread at the limit is not flagged.
+    const calm = aggregate(
+      new Map([['alex/read-uniform', [rep('read-uniform', 1000), rep('read-uniform', 1000)]]]),
+      ['alex'],
+      ['read-uniform'],
+      'alex',
+    )
+    expect(wideSpreads(results(calm, ['alex']))).toEqual([])
+    expect(renderReport(results(calm, ['alex']), 'c')).not.toContain('**Warning')
+  })
+
+  it('explains a mean above p99 and names the figures where it happened', () => {
+    const slowLoop = rep('read-uniform', 5000, { ...latency, p99: 2000 })
+    const runs = new Map([['alex/read-uniform', [slowLoop]]])
+    const rows = aggregate(runs, ['alex'], ['read-uniform'], 'alex')
+    const r = results(rows, ['alex'])
+    expect(meanAboveP99(r).length).toBe(1)
+    const md = renderReport(r, 'charts')
+    expect(md).toContain('**Time per op can exceed p99.**')
+    expect(md).toContain('In this run: ALEX in Reads <uniform> (5.00 µs per op, p99 2.00 µs)')
+  })
+
+  it('records the duration, the estimate and the load average', () => {
+    const rows = aggregate(
+      new Map([['alex/read-uniform', [rep('read-uniform', 1000)]]]),
+      ['alex'],
+      ['read-uniform'],
+      'alex',
+    )
+    const quiet = {
+      ...results(rows, ['alex']),
+      durationSec: 250,
+      estimateSec: 240,
+      load: { before: [0.5, 0.4, 0.3], after: [1.1, 0.6, 0.4] },
+    }
+    const md = renderReport(quiet, 'charts')
+    expect(md).toContain('in 4 min 10 s of wall time (estimated before the start: 4 min)')
+    expect(md).toContain('0.50 / 0.40 / 0.30 before the run, 1.10 / 0.60 / 0.40 after.')
+    const busy = renderReport({ ...quiet, load: { before: [5, 4, 3], after: [6, 5, 4] } }, 'c')
+    expect(busy).toContain('the machine was busy')
+    expect(renderReport(results(rows, ['alex']), 'c')).toContain('Load average: not recorded')
+  })
+
+  it('charts disk engines on a linear scale with the spread, in-memory references left out', () => {
+    const runs = new Map([
+      ['alex/durable-put', [rep('durable-put', 300_000), rep('durable-put', 200_000)]],
+      ['leveldb/durable-put', [rep('durable-put', 250_000), rep('durable-put', 250_000)]],
+      ['map/durable-put', [rep('durable-put', 1000), rep('durable-put', 1000)]],
+    ])
+    const rows = aggregate(runs, ['alex', 'leveldb', 'map'], ['durable-put'], 'alex')
+    const svg = renderCharts(results(rows, ['alex', 'leveldb', 'map'], ['durable-put'])).get(
+      'durable-put.svg',
+    )!
+    expect(svg).not.toContain('log')
+    expect(svg).toContain('linear scale from 0')
+    expect(tickLabel(2000)).toBe('2 k')
+    expect(tickLabel(1_500_000)).toBe('1.5 M')
+    expect(svg).toContain('in-memory references not shown')
+    expect(svg).not.toContain('>MAP<')
+    // Two bars (plus the background), one whisker (alex's repetitions differ).
+    expect((svg.match(/<rect /g) ?? []).length).toBe(3)
+    expect((svg.match(/class="spread"/g) ?? []).length).toBe(1)
+    // Linear: bar widths are proportional to the throughputs.
+    const widths = [...svg.matchAll(/<rect x="230" y="[\d.]+" width="([\d.]+)"/g)].map((m) =>
+      Number(m[1]),
+    )
+    const alex = rows.find((r) => r.engine === 'alex')!.opsPerSec
+    const level = rows.find((r) => r.engine === 'leveldb')!.opsPerSec
+    expect(widths[0]! / widths[1]!).toBeCloseTo(alex / level, 2)
+  })
+
+  it('picks nice axis steps', () => {
+    expect(niceStep(4200)).toBe(2000)
+    expect(niceStep(946_000)).toBe(500_000)
+    expect(niceStep(120)).toBe(50)
+    expect(niceStep(0)).toBe(1)
   })
 
   it('renders one escaped SVG bar chart per workload', () => {
@@ -94,7 +245,8 @@ describe('report', () => {
     const svg = charts.get('read-uniform.svg')!
     expect(svg.startsWith('<svg')).toBe(true)
     expect(svg).toContain('Reads &lt;uniform&gt;')
-    expect(svg).toContain('log scale')
+    // A 100x gap stays on a linear scale.
+    expect(svg).not.toContain('log')
     expect((svg.match(/<rect /g) ?? []).length).toBe(3)
   })
 })

@@ -4,6 +4,7 @@
  * docs/benchmarks.md; the rest of that file belongs to other packages.
  */
 
+import { formatDuration } from './estimate.js'
 import {
   durabilityLabel,
   formatCount,
@@ -12,14 +13,20 @@ import {
   formatRatio,
   formatSpread,
 } from './format.js'
-import { type BenchResults, suspiciousDurability } from './results.js'
+import {
+  type BenchResults,
+  isInMemory,
+  lossesOf,
+  meanAboveP99,
+  SPREAD_WARN,
+  suspiciousDurability,
+  wideSpreads,
+} from './results.js'
 
 /** Start marker of the generated section. */
 export const BEGIN_MARKER = '<!-- compare:begin -->'
 /** End marker of the generated section. */
 export const END_MARKER = '<!-- compare:end -->'
-
-const IN_MEMORY = new Set(['map', 'btree'])
 
 /** Replaces the text between the markers of `doc` with `generated`; throws if they are missing. */
 export function replaceBetweenMarkers(doc: string, generated: string): string {
@@ -31,22 +38,68 @@ export function replaceBetweenMarkers(doc: string, generated: string): string {
   return `${doc.slice(0, begin + BEGIN_MARKER.length)}\n${generated.trim()}\n${doc.slice(end)}`
 }
 
+/** "0.52, 0.60, 0.71" from os.loadavg(). */
+function loadText(l: readonly number[]): string {
+  return l.map((x) => x.toFixed(2)).join(' / ')
+}
+
+/** The run's duration, estimate and load, in one paragraph. */
+function runLine(results: BenchResults): string {
+  const { config, machine } = results
+  const parts = [
+    `Measured ${results.date.slice(0, 10)} with \`${results.command}\` in ${formatDuration(results.durationSec)} of wall time` +
+      (results.estimateSec !== undefined
+        ? ` (estimated before the start: ${formatDuration(results.estimateSec)})`
+        : '') +
+      '.',
+  ]
+  if (results.load !== undefined) {
+    const busy = Math.max(results.load.before[0] ?? 0, results.load.after[0] ?? 0) > machine.cores
+    parts.push(
+      `Load average (1 / 5 / 15 min) on the ${machine.cores} cores: ${loadText(results.load.before)} before the run, ${loadText(results.load.after)} after` +
+        (busy ? ' — **the machine was busy: other work competed with the engines**.' : '.'),
+    )
+  } else {
+    parts.push('Load average: not recorded by this version of the bench.')
+  }
+  parts.push(
+    `Every figure is the median of ${config.reps} repetition${config.reps === 1 ? '' : 's'}, ` +
+      'each engine in its own process on a fresh directory; how it is measured: ' +
+      '[benchmarks/README.md](../benchmarks/README.md).',
+  )
+  return parts.join(' ')
+}
+
 /** The generated markdown section (without markers); `chartsDir` is relative to the report. */
 export function renderReport(results: BenchResults, chartsDir: string): string {
   const { machine, config } = results
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
+  const nameOf = (id: string): string => names.get(id as never) ?? id
   const baselineName =
     names.get(config.baseline as never) ??
     (config.baseline === 'alex' ? 'AlexStorage' : config.baseline)
   const hasBaseline = results.engines.some((e) => e.id === config.baseline)
+  const titles = new Map(results.workloads.map((w) => [w.id, w.title]))
+  const units = new Map(results.workloads.map((w) => [w.id, w.unit]))
+  const wide = wideSpreads(results)
+  const wideSet = new Set(wide)
   const L: string[] = []
-  L.push(
-    `Measured ${results.date.slice(0, 10)} with \`${results.command}\` (${Math.round(results.durationSec)} s). ` +
-      `Every figure is the median of ${config.reps} repetition${config.reps === 1 ? '' : 's'}, ` +
-      'each engine in its own process on a fresh directory; how it is measured: ' +
-      '[benchmarks/README.md](../benchmarks/README.md).',
-  )
+  L.push(runLine(results))
   if (config.quick) L.push('', '**This is a --quick smoke run: tiny scale, figures mean nothing.**')
+  if (wide.length > 0) {
+    L.push('')
+    L.push(
+      `**Warning: ${wide.length} figure${wide.length === 1 ? ' varies' : 's vary'} by more than ±${SPREAD_WARN * 100}% between repetitions** (marked ⚠ below), so ${wide.length === 1 ? 'its median is' : 'their medians are'} not a stable measurement: ` +
+        wide
+          .map(
+            (r) =>
+              `${nameOf(r.engine)} in ${titles.get(r.workload) ?? r.workload} ${formatSpread(r.spread)}`,
+          )
+          .join(', ') +
+        '. Rerun on a quiet machine, or with more `--reps`, before drawing a conclusion from ' +
+        (wide.length === 1 ? 'it.' : 'them.'),
+    )
+  }
   L.push('')
   L.push('| machine | |')
   L.push('| --- | --- |')
@@ -74,13 +127,13 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
   for (const r of suspiciousDurability(results)) {
     L.push('')
     L.push(
-      `**Warning:** ${names.get(r.engine) ?? r.engine} acknowledged durable puts in ${formatNs(r.p50)} (p50), under half the disk’s fdatasync time: it may not sync every write.`,
+      `**Warning:** ${nameOf(r.engine)} acknowledged durable puts in ${formatNs(r.p50)} (p50), under half the disk’s fdatasync time: it may not sync every write.`,
     )
   }
   if (!hasBaseline) {
     L.push('')
     L.push(
-      `**${baselineName} is not in this run** (the AlexStorage adapter is switched on once @alex/storage has landed), so the ratio column is empty and there is no comparison with it yet.`,
+      `**${baselineName} is not in this run**, so the ratio column is empty and there is no comparison with it.`,
     )
   }
   for (const w of results.workloads) {
@@ -101,47 +154,96 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
     )
     L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const r of rows) {
-      const name = names.get(r.engine) ?? r.engine
+      const name = isInMemory(r.engine) ? `${nameOf(r.engine)} ¹` : nameOf(r.engine)
       if (r.unsupported) {
         L.push(`| ${name} | n/a (no ordered scans) | | | | | | |`)
         continue
       }
+      const spreadCell = `${formatSpread(r.spread)}${wideSet.has(r) ? ' ⚠' : ''}`
       L.push(
-        `| ${name} | ${formatRate(r.opsPerSec)} | ${formatNs(r.nsPerOp)} | ${formatSpread(r.spread)} | ${formatNs(r.p50)} | ${formatNs(r.p99)} | ${formatNs(r.p999)} | ${formatRatio(r.vsBaseline)} |`,
+        `| ${name} | ${formatRate(r.opsPerSec)} | ${formatNs(r.nsPerOp)} | ${spreadCell} | ${formatNs(r.p50)} | ${formatNs(r.p99)} | ${formatNs(r.p999)} | ${formatRatio(r.vsBaseline)} |`,
       )
     }
   }
+  L.push('')
+  L.push(
+    '¹ In-memory reference: no disk, not a storage engine; it marks the limit and is left out of the charts.',
+  )
   L.push('')
   L.push(`### Where ${baselineName} loses`)
   L.push('')
   if (!hasBaseline) {
-    L.push(`Not known yet: ${baselineName} was not measured in this run.`)
+    L.push(`Not known: ${baselineName} was not measured in this run.`)
   } else {
-    const losses: string[] = []
-    for (const w of results.workloads) {
-      const faster = results.results.filter(
-        (r) => r.workload === w.id && !r.unsupported && r.vsBaseline !== null && r.vsBaseline < 1,
+    const { real, inMemory } = lossesOf(results)
+    if (real.length === 0) {
+      L.push(
+        `Against the disk engines: nowhere in this run; ${baselineName} was the fastest of them in every workload.`,
       )
-      for (const r of faster) {
-        const kind = IN_MEMORY.has(r.engine) ? ' (in-memory reference)' : ''
-        losses.push(
-          `- ${w.title}: ${names.get(r.engine) ?? r.engine}${kind} is ${formatRatio(1 / r.vsBaseline!)} as fast (${formatNs(r.nsPerOp)} per ${w.unit}).`,
+    } else {
+      L.push('Against the disk engines, biggest loss first:')
+      L.push('')
+      for (const l of real) {
+        const unit = units.get(l.workload) ?? 'op'
+        const noise =
+          l.factor - 1 <= l.spread + l.baselineSpread
+            ? ` — within the spread of the two figures (${formatSpread(l.spread * 2)} and ${formatSpread(l.baselineSpread * 2)}), so not a clear loss`
+            : ''
+        L.push(
+          `- ${titles.get(l.workload) ?? l.workload}: ${nameOf(l.engine)} is ${formatRatio(l.factor)} as fast (${formatNs(l.nsPerOp)} per ${unit})${noise}.`,
         )
       }
     }
-    if (losses.length === 0)
-      L.push(`Nowhere in this run: ${baselineName} was fastest in every workload.`)
-    else L.push(...losses)
+    L.push('')
+    if (inMemory.length === 0) {
+      L.push('The in-memory references were not faster anywhere.')
+    } else {
+      const byEngine = new Map<string, string[]>()
+      for (const l of inMemory) {
+        const list = byEngine.get(l.engine) ?? []
+        list.push(`${titles.get(l.workload) ?? l.workload} ${formatRatio(l.factor)}`)
+        byEngine.set(l.engine, list)
+      }
+      L.push(
+        'The in-memory references, which write nothing to disk, are faster in: ' +
+          [...byEngine].map(([e, list]) => `${nameOf(e)} (${list.join(', ')})`).join('; ') +
+          '. They mark the limit of the harness, not an alternative.',
+      )
+    }
   }
   L.push('')
+  L.push('### Reading the figures')
+  L.push('')
   L.push(
-    'Ratios are times divided by the baseline’s time in the same run (above 1: the baseline is faster). ' +
-      'Read figures are wall-clock over the whole loop; latency percentiles come from an HdrHistogram of every 8th operation in loops faster than a microsecond, of every operation otherwise; the bulk load records one latency per batch of 1,000.',
+    '- **ops/s and time per op** are wall-clock over the whole measured loop (time per op = 1 / throughput). ' +
+      '**p50, p99, p99.9** are latencies of single timed operations: every operation in the durable and scan workloads, ' +
+      'every 8th in loops faster than a microsecond (a timer read costs about 50 ns), one per batch of 1,000 in the bulk load.',
+  )
+  L.push(
+    '- **Time per op can exceed p99.** The loop time also holds what the latency samples leave out: the harness’s work between operations ' +
+      '(choosing the key, checking the value), garbage-collection and compaction pauses that land between timed operations, ' +
+      'and rare long stalls (fewer than 1% of the operations can add more to the mean than the p99 itself: one 5 ms pause among 1,000 operations adds 5 µs to each). ' +
+      'The medians of the repetitions are also taken figure by figure, so the mean and the p99 may come from different repetitions.' +
+      (meanAboveP99(results).length > 0
+        ? ` In this run: ${meanAboveP99(results)
+            .map(
+              (r) =>
+                `${nameOf(r.engine)} in ${titles.get(r.workload) ?? r.workload} (${formatNs(r.nsPerOp)} per op, p99 ${formatNs(r.p99)})`,
+            )
+            .join(', ')}.`
+        : ' It did not happen in this run.'),
+  )
+  L.push(
+    '- **With 64 writers**, time per op is the wall time divided by the operations, with 64 in flight at once, so it is far below the latency each writer waits (p50).',
+  )
+  L.push(
+    `- **Spread** is ± half of (max − min) / median of the repetitions’ throughput; above ±${SPREAD_WARN * 100}% the figure is flagged ⚠. ` +
+      'Ratios are times divided by the baseline’s time in the same run (above 1: the baseline is faster).',
   )
   return L.join('\n')
 }
 
-/** A standalone report file (for --out and --quick): heading, markers and the section. */
+/** A standalone report file (for --out, --quick and the default benchmarks/out/): heading, markers and the section. */
 export function standaloneReport(section: string): string {
   return `# Engines side by side (@alex/compare)\n\n${BEGIN_MARKER}\n${section.trim()}\n${END_MARKER}\n`
 }

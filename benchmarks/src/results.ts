@@ -71,6 +71,83 @@ export interface BenchResults {
   /** True when every read of every child returned what was written. */
   readonly correct: boolean
   readonly results: readonly Aggregate[]
+  /** os.loadavg() (1, 5, 15 minutes) before the first child and after the last (absent before 2026-12). */
+  readonly load?: { readonly before: readonly number[]; readonly after: readonly number[] }
+  /** The estimate printed before the run, in seconds (absent before 2026-12). */
+  readonly estimateSec?: number
+}
+
+/** Engines that are in-memory references, not storage engines. */
+export const IN_MEMORY_ENGINES: ReadonlySet<string> = new Set(['map', 'btree'])
+
+/** Whether `engine` is an in-memory reference. */
+export function isInMemory(engine: string): boolean {
+  return IN_MEMORY_ENGINES.has(engine)
+}
+
+/**
+ * A figure's spread above this (as ± half the range, relative to the median, as the tables
+ * print it) gets a warning: its median is not a stable figure.
+ */
+export const SPREAD_WARN = 0.25
+
+/** ± half of (max - min) / median: the spread as the tables print it. */
+export function halfSpread(a: Aggregate): number {
+  return a.spread / 2
+}
+
+/** Figures whose spread is over SPREAD_WARN (±25%), in report order. */
+export function wideSpreads(results: BenchResults, limit = SPREAD_WARN): Aggregate[] {
+  return results.results.filter((r) => !r.unsupported && halfSpread(r) > limit)
+}
+
+/**
+ * Figures whose mean time per operation is above their p99 latency. Not a bug in itself: the
+ * mean is wall-clock over the whole loop (it includes the harness's work between operations,
+ * garbage-collection pauses and, for the sampled loops, every operation), while percentiles come
+ * from timing single operations (every 8th in sub-microsecond loops), so a few long pauses that
+ * fall outside the timed operations, or in fewer than 1% of them, lift the mean above the p99.
+ */
+export function meanAboveP99(results: BenchResults): Aggregate[] {
+  return results.results.filter((r) => !r.unsupported && r.nsPerOp > r.p99)
+}
+
+/** One workload where the baseline is slower than another engine. */
+export interface Loss {
+  readonly engine: EngineId
+  readonly workload: WorkloadId
+  /** How many times as fast the other engine is (1 / vsBaseline). */
+  readonly factor: number
+  readonly nsPerOp: number
+  /** Half-spreads of the other engine's and the baseline's figures. */
+  readonly spread: number
+  readonly baselineSpread: number
+}
+
+/**
+ * Where the baseline loses: disk engines first (the real losses, biggest first), then the
+ * in-memory references apart, since they write nothing to disk and only mark the limit.
+ */
+export function lossesOf(results: BenchResults): { real: Loss[]; inMemory: Loss[] } {
+  const real: Loss[] = []
+  const inMemory: Loss[] = []
+  const baseline = results.config.baseline
+  for (const r of results.results) {
+    if (r.unsupported || r.vsBaseline === null || r.vsBaseline >= 1 || r.engine === baseline)
+      continue
+    const base = results.results.find((b) => b.engine === baseline && b.workload === r.workload)
+    const loss: Loss = {
+      engine: r.engine,
+      workload: r.workload,
+      factor: 1 / r.vsBaseline,
+      nsPerOp: r.nsPerOp,
+      spread: halfSpread(r),
+      baselineSpread: base === undefined ? 0 : halfSpread(base),
+    }
+    ;(isInMemory(r.engine) ? inMemory : real).push(loss)
+  }
+  real.sort((a, b) => b.factor - a.factor)
+  return { real, inMemory }
 }
 
 /**
@@ -83,8 +160,7 @@ export function suspiciousDurability(results: BenchResults): Aggregate[] {
     (r) =>
       r.workload === 'durable-put' &&
       !r.unsupported &&
-      r.engine !== 'map' &&
-      r.engine !== 'btree' &&
+      !isInMemory(r.engine) &&
       r.p50 < results.fsyncNs / 2,
   )
 }

@@ -1,13 +1,13 @@
 /** The terminal table: one block per workload, one row per engine. */
 
 import { durabilityLabel, formatNs, formatRate, formatRatio, formatSpread } from './format.js'
-import type { BenchResults } from './results.js'
+import { type BenchResults, halfSpread, SPREAD_WARN } from './results.js'
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
 }
 
-/** Renders the results as plain text (no colours, so it also reads well in CI logs). */
+/** Renders the results as plain text (no colours, so it also reads well in CI logs); a spread over ±25% is marked `!`. */
 export function renderTable(results: BenchResults): string {
   const baseline = results.config.baseline
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
@@ -28,7 +28,7 @@ export function renderTable(results: BenchResults): string {
             names.get(r.engine) ?? r.engine,
             formatRate(r.opsPerSec),
             formatNs(r.nsPerOp),
-            formatSpread(r.spread),
+            `${formatSpread(r.spread)}${halfSpread(r) > SPREAD_WARN ? ' !' : ''}`,
             formatNs(r.p50),
             formatNs(r.p99),
             formatNs(r.p999),

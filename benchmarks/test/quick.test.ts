@@ -49,6 +49,11 @@ describe('bench --quick', () => {
     expect(results.workloads.map((w) => w.id)).toEqual(WORKLOAD_IDS)
     expect(results.fsyncNs).toBeGreaterThan(0)
     expect(results.finalVerified).toBeGreaterThan(0)
+    expect(results.load?.before).toHaveLength(3)
+    expect(results.load?.after).toHaveLength(3)
+    expect(results.estimateSec).toBeGreaterThan(0)
+    expect(run.stdout).toMatch(/estimate: about .* on a quiet machine/)
+    expect(run.stdout).toMatch(/load average \(1 \/ 5 \/ 15 min\)/)
     for (const engine of engineIds) {
       for (const workload of WORKLOAD_IDS) {
         const r = results.results.find((x) => x.engine === engine && x.workload === workload)
