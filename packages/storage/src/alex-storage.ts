@@ -31,6 +31,15 @@ const OPEN = 0
 const CLOSING = 1
 const CLOSED = 2
 
+/**
+ * `Symbol.asyncDispose` (`await using`). Node releases before 20.4 lack it; there the store
+ * uses `Symbol.for('nodejs.asyncDispose')`, the symbol later Node releases install as
+ * `Symbol.asyncDispose`, so the method never lands under an `undefined` key. Typed as the
+ * well-known symbol, so TypeScript (lib esnext.disposable) accepts the store in `await using`.
+ */
+const asyncDispose: typeof Symbol.asyncDispose =
+  Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose)
+
 /** Entries fetched from the index per step of an iteration or a compaction. */
 const ITERATION_CHUNK = 256
 const COMPACTION_CHUNK = 2048
@@ -137,12 +146,7 @@ export class AlexStorage {
     }
     const fs = resolved.fs ?? nodeFileSystem
     const abs = resolve(dir)
-    if (resolved.readOnly) {
-      if (!fs.exists(abs)) throw noStore(abs)
-    } else {
-      fs.mkdir(abs)
-    }
-    const lock = resolved.readOnly ? undefined : StoreLock.acquire(fs, abs)
+    const lock = prepareDir(fs, abs, resolved.readOnly)
     let state: Awaited<ReturnType<typeof recover>>
     try {
       state = await recover(abs, resolved, fs, lock)
@@ -244,6 +248,7 @@ export class AlexStorage {
         for (let i = 0; i < n; i++) values[i] = this.valueAt(locations[i]!)
       }
       for (let i = 0; i < n; i++) {
+        if (this.state !== OPEN) throw this.closedError() // every step, not only every chunk
         if (mode === 0) yield [keys[i]!, values[i]!]
         else if (mode === 1) yield keys[i]!
         else yield values[i]!
@@ -305,32 +310,10 @@ export class AlexStorage {
     }
     const n = operations.length
     if (n === 0) return Promise.resolve()
-    // Validate every operation before anything is written. The caller's array goes to the log
-    // as it is (no copy per operation) unless a key needs normalising (-0 to 0).
-    let normalise = false
-    for (let i = 0; i < n; i++) {
-      const op = operations[i] as BatchOperation | undefined
-      if (op === null || typeof op !== 'object') {
-        return Promise.reject(badOperation(i, 'is not an object'))
-      }
-      const key = op.key
-      if (typeof key !== 'number' || key - key !== 0) return Promise.reject(invalidKey(key, i))
-      if (key === 0 && 1 / key < 0) normalise = true
-      if (op.type === 'put') {
-        const value = op.value
-        if (!(value instanceof Uint8Array)) return Promise.reject(invalidValue(value, i))
-        if (value.length > this.options.maxValueBytes) return Promise.reject(this.tooLarge(value))
-      } else if (op.type !== 'delete') {
-        return Promise.reject(badOperation(i, "has a type other than 'put' or 'delete'"))
-      }
-    }
-    const ops: readonly WalOp[] = normalise
-      ? operations.map((op) =>
-          op.type === 'put'
-            ? { type: 'put', key: op.key + 0, value: op.value }
-            : { type: 'delete', key: op.key + 0 },
-        )
-      : operations
+    // Each operation is read once, into a copy that is validated and logged: an object whose
+    // fields change between reads (getters) cannot make the live state differ from the log.
+    const ops = this.copyOperations(operations, n)
+    if (ops instanceof AlexStorageError) return Promise.reject(ops)
     const wal = this.wal
     const before = wal.lastAppendedLsn
     let logged: Promise<bigint>
@@ -356,6 +339,36 @@ export class AlexStorage {
       return this.failAfterLogged(logged, err)
     }
     return this.track(logged)
+  }
+
+  /**
+   * Copies and validates the first `n` operations of a batch (each field read once); the first
+   * invalid one gives its error instead. A Level user's `'del'` is told to write `'delete'`.
+   */
+  private copyOperations(
+    operations: readonly BatchOperation[],
+    n: number,
+  ): WalOp[] | AlexStorageError {
+    const ops: WalOp[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const op = operations[i] as BatchOperation | undefined
+      if (op === null || typeof op !== 'object') return badOperation(i, 'is not an object')
+      const type = op.type
+      const key = op.key
+      if (typeof key !== 'number' || key - key !== 0) return invalidKey(key, i)
+      if (type === 'put') {
+        const value = (op as { value: unknown }).value
+        if (!(value instanceof Uint8Array)) return invalidValue(value, i)
+        if (value.length > this.options.maxValueBytes) return this.tooLarge(value)
+        ops[i] = { type, key: key + 0, value } // + 0: -0 and 0 are the same key
+      } else if (type === 'delete') {
+        ops[i] = { type, key: key + 0 }
+      } else {
+        const hint = (type as string) === 'del' ? " (did you mean 'delete'?)" : ''
+        return badOperation(i, `has type ${describe(type)}, not 'put' or 'delete'${hint}`)
+      }
+    }
+    return ops
   }
 
   /**
@@ -502,8 +515,15 @@ export class AlexStorage {
     await this.exclusive(() => this.runCompaction())
   }
 
+  /**
+   * Runs a checkpoint or compaction once the ones before it are done. Whatever it throws that is
+   * not a validation or corruption error of ours (a failed write, segment creation, seal or
+   * fsync, anywhere in it) fails the store through `fail`: it rejects with ERR_STORE_FAILED.
+   */
   private exclusive(task: () => Promise<void>): Promise<void> {
-    const run = this.maintenance.then(task)
+    const run = this.maintenance.then(task).catch((err: unknown) => {
+      throw this.failOn(err)
+    })
     this.maintenance = run.then(noop, noop)
     return run
   }
@@ -736,33 +756,66 @@ export class AlexStorage {
    * Closes the store: refuses new calls (`ERR_CLOSED`), lets every pending write settle, stops a
    * running compaction at its next step, checkpoints (so the next open is fast), closes the log
    * and the files and releases the lock. Calling it again returns the same promise.
+   *
+   * Every step runs whatever failed before it, so the files are closed and the lock released
+   * even on a full disk (a store that kept them would block every reopen until the process
+   * exits). A step that fails fails the store, and the call rejects with its `ERR_STORE_FAILED`
+   * (`cause`: the OS error); a store that had failed before resolves if closing went well.
    */
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing
     this.state = CLOSING
-    this.closing = (async () => {
-      let error: unknown
-      await this.settleWrites(true)
-      await this.maintenance
-      this.segments.sealActive()
-      if (
-        !this.options.readOnly &&
-        this.failure === undefined &&
-        (this.appliedLsn > this.snapshotLsn || this.segments.dirDirty)
-      ) {
-        await this.runCheckpoint([], 0).catch((err) => {
-          error = err
-        })
-      }
-      await this.wal.close().catch((err) => {
-        error ??= toStorageError(err)
-      })
-      this.segments.closeAll()
-      this.lock?.release()
-      this.state = CLOSED
-      if (error !== undefined) throw error
-    })()
+    this.closing = this.shutDown()
     return this.closing
+  }
+
+  /** `await using db = await AlexStorage.open(...)`: closes the store (see `close`). */
+  [asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** The steps of `close` (see there). */
+  private async shutDown(): Promise<void> {
+    let failed = false
+    const step = async (run: () => unknown): Promise<void> => {
+      try {
+        await run()
+      } catch (err) {
+        failed = true
+        this.fail(err)
+      }
+    }
+    await this.settleWrites(true)
+    await this.maintenance
+    await step(() => this.segments.sealActive())
+    if (
+      !this.options.readOnly &&
+      this.failure === undefined &&
+      (this.appliedLsn > this.snapshotLsn || this.segments.dirDirty)
+    ) {
+      await step(() => this.runCheckpoint([], 0))
+    }
+    await step(() => this.wal.close())
+    await step(() => this.closeSegmentFiles())
+    this.lock?.release()
+    this.state = CLOSED
+    if (failed) throw this.failure
+  }
+
+  /** Closes every segment file; one that fails to close does not keep the others open. */
+  private closeSegmentFiles(): void {
+    try {
+      this.segments.closeAll()
+    } catch (err) {
+      for (const s of this.segments.slots) {
+        try {
+          s?.close() // closing twice is a no-op
+        } catch {
+          // The first error is reported.
+        }
+      }
+      throw err
+    }
   }
 
   /** Counters and sizes (see `StorageStats`). */
@@ -794,8 +847,9 @@ export class AlexStorage {
     }
   }
 
-  /** Number of live keys. */
+  /** Number of live keys. Throws `ERR_CLOSED` once `close()` started, as every read does. */
   get size(): number {
+    if (this.state !== OPEN) throw this.closedError()
     return this.index.size
   }
 
@@ -813,6 +867,16 @@ export class AlexStorage {
         ? cause
         : storeFailed(cause)
     this.pending.clear()
+  }
+
+  /**
+   * The error to report for `err` from a maintenance step: a validation or corruption error of
+   * ours as it is (nothing was lost by it); anything else, an OS error above all, fails the store.
+   */
+  private failOn(err: unknown): AlexStorageError {
+    if (err instanceof AlexStorageError && err.code !== ErrorCode.STORE_FAILED) return err
+    this.fail(err)
+    return this.failure!
   }
 
   private writeRefusal(): AlexStorageError | undefined {
@@ -864,4 +928,46 @@ function invalidValue(value: unknown, at?: number): AlexStorageError {
 
 function badOperation(at: number, what: string): AlexStorageError {
   return new AlexStorageError(ErrorCode.INVALID_VALUE, `batch operation ${at} ${what}`)
+}
+
+/**
+ * The steps of `open` before recovery: checks (read-only) or creates the directory and takes
+ * the lock. An OS error becomes an `AlexStorageError` with the OS error as `cause` (see
+ * `openFailure`), so nothing raw leaves `open`.
+ */
+function prepareDir(fs: FileSystem, dir: string, readOnly: boolean): StoreLock | undefined {
+  if (readOnly) {
+    if (!fs.exists(dir)) throw noStore(dir)
+    return undefined
+  }
+  try {
+    fs.mkdir(dir)
+  } catch (err) {
+    throw openFailure(dir, err, true)
+  }
+  try {
+    return StoreLock.acquire(fs, dir)
+  } catch (err) {
+    throw openFailure(dir, err, false)
+  }
+}
+
+/**
+ * The error of a failed step of `open`: ours as it is; from `mkdir`, a path that is a file
+ * (`EEXIST`, `ENOTDIR`) is `ERR_INVALID_ARGUMENT`; any other OS error (`EACCES`, `EROFS`,
+ * `ENOSPC`, `EIO`) is `ERR_STORE_FAILED`. The OS error is the `cause`.
+ */
+function openFailure(dir: string, err: unknown, mkdir: boolean): AlexStorageError {
+  if (err instanceof AlexStorageError) return err
+  const code = (err as NodeJS.ErrnoException).code
+  if (mkdir && (code === 'EEXIST' || code === 'ENOTDIR')) {
+    return new AlexStorageError(
+      ErrorCode.INVALID_ARGUMENT,
+      `cannot open the store at ${dir}: the path or a parent is not a directory (${code})`,
+      { cause: err },
+    )
+  }
+  const detail = err instanceof Error ? err.message : String(err)
+  const message = `cannot open the store at ${dir}: ${detail}`
+  return new AlexStorageError(ErrorCode.STORE_FAILED, message, { cause: err })
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NodeFileSystem } from '@alex/wal'
+import { FaultInjectionFileSystem } from '@alex/wal/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { formatLock, parseLock, StoreLock } from './lock-file.js'
 import { isProcessAlive, processStartTime } from './process-info.js'
@@ -104,6 +105,20 @@ describe('StoreLock', () => {
   it('refuses a lock from another host', () => {
     writeFileSync(join(dir, 'LOCK'), formatLock({ pid: 1, start: 0, host: `${hostname()}-x` }))
     expect(() => StoreLock.acquire(fs, dir)).toThrow(/host/)
+  })
+
+  it('leaves no lock file behind when writing or syncing it fails (full disk)', () => {
+    for (const op of ['write', 'sync'] as const) {
+      const faulty = new FaultInjectionFileSystem()
+      faulty.mkdir('/db')
+      faulty.injectFault({ op, nth: 1, code: 'ENOSPC', path: 'LOCK' })
+      expect(() => StoreLock.acquire(faulty, '/db')).toThrow(
+        expect.objectContaining({ code: 'ENOSPC' }),
+      )
+      expect(faulty.listFiles()).toEqual([])
+      expect(faulty.openHandles).toBe(0)
+      StoreLock.acquire(faulty, '/db').release() // and the lock is free in this process
+    }
   })
 
   it('parses only complete lock texts', () => {

@@ -73,6 +73,34 @@ function readOwner(fs: FileSystem, path: string): LockOwner | undefined {
   }
 }
 
+/**
+ * Creates the lock file naming `me`, durable so that after a power cut it names this (dead)
+ * process rather than holding garbage. If writing or syncing it fails (a full disk), the file is
+ * removed again: a refused open leaves nothing behind.
+ */
+function createLockFile(fs: FileSystem, path: string, me: LockOwner): void {
+  const handle = fs.open(path, 'wx+')
+  try {
+    const text = new TextEncoder().encode(formatLock(me))
+    handle.write(text, 0, text.length, 0)
+    handle.syncSync()
+  } catch (err) {
+    // The write error is the one to report; a lock left behind anyway is stale (no owner).
+    ignoreErrors(() => handle.close())
+    ignoreErrors(() => fs.unlink(path))
+    throw err
+  }
+  handle.close()
+}
+
+function ignoreErrors(run: () => void): void {
+  try {
+    run()
+  } catch {
+    // See the caller.
+  }
+}
+
 /** A held lock; `release()` gives it up. */
 export class StoreLock {
   /** Path of the lock file. */
@@ -107,19 +135,17 @@ export class StoreLock {
     let tookOver: LockOwner | 'unreadable' | undefined
     for (let attempt = 0; ; attempt++) {
       try {
-        const handle = fs.open(path, 'wx+')
-        try {
-          const text = new TextEncoder().encode(formatLock(me))
-          handle.write(text, 0, text.length, 0)
-          // Durable, so that after a power cut the lock names this (dead) process rather than
-          // holding garbage.
-          handle.syncSync()
-        } finally {
-          handle.close()
-        }
+        createLockFile(fs, path, me)
         break
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        if (attempt >= 3) {
+          throw new AlexStorageError(
+            ErrorCode.LOCKED,
+            `store ${dir} is locked (its lock file kept reappearing)`,
+            { cause: err },
+          )
+        }
       }
       let owner: LockOwner | undefined
       try {
