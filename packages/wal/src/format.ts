@@ -1,5 +1,6 @@
 /**
- * The on-disk format of @alex/wal, version 1: every magic number, offset and size in one place.
+ * The on-disk format of @alex/wal, version 2 (reads version 1 too): every magic number, offset
+ * and size in one place.
  * docs/wal-format.md describes the same layout byte by byte. All integers are little-endian;
  * LSNs and segment ids are unsigned 64-bit on disk (this implementation handles values up to
  * 2^53 - 1); keys are IEEE-754 float64.
@@ -8,8 +9,17 @@
 /** Segment file magic: the ASCII bytes `ALEXWAL\n`. */
 export const SEGMENT_MAGIC = new Uint8Array([0x41, 0x4c, 0x45, 0x58, 0x57, 0x41, 0x4c, 0x0a])
 
-/** Format version written in every segment header. */
-export const FORMAT_VERSION = 1
+/**
+ * Format version written in every new segment header. Version 2 added the durable-watermark
+ * record (`RECORD_DURABLE`), written first in every group write.
+ */
+export const FORMAT_VERSION = 2
+
+/**
+ * Oldest version this reader accepts. A version-1 segment is read with the version-1 rules: no
+ * durable-watermark records, and damage followed by an intact frame is corruption.
+ */
+export const OLDEST_READABLE_VERSION = 1
 
 /**
  * Segment header layout (56 bytes):
@@ -41,6 +51,8 @@ export const RECORD_PUT = 1
 export const RECORD_DELETE = 2
 export const RECORD_BATCH = 3
 export const RECORD_CHECKPOINT = 4
+/** Durable watermark (format version 2 on; type 5 is `bad-record-type` in a version-1 segment). */
+export const RECORD_DURABLE = 5
 
 /** put payload: lsn:u64 key:f64 value[length - 16]. */
 export const PUT_FIXED_BYTES = 16
@@ -56,6 +68,13 @@ export const BATCH_PUT_FIXED_BYTES = 13
 export const BATCH_DELETE_BYTES = 9
 /** checkpoint payload: checkpointLsn:u64 nextLsn:u64. */
 export const CHECKPOINT_PAYLOAD_BYTES = 16
+/**
+ * durable-watermark payload: durableLsn:u64 durableEnd:u64. When the write that carries it was
+ * issued, every operation up to durableLsn was durable, and so was every byte of this segment
+ * before offset durableEnd. Recovery uses it to tell a torn unsynced tail from damage to
+ * acknowledged records (docs/wal-format.md, "Recovery").
+ */
+export const DURABLE_PAYLOAD_BYTES = 16
 
 /** Largest payload a frame may declare: 1 GiB. Longer lengths are `bad-length`. */
 export const MAX_PAYLOAD_BYTES = 1 << 30

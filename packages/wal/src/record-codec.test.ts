@@ -77,6 +77,8 @@ describe('frame encoding', () => {
       validEnd: total,
       endLsn: 4,
       checkpointLsn: 1,
+      durableLsn: 0,
+      durableEnd: 0,
       frames: 3,
       damage: undefined,
     })

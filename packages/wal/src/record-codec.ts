@@ -5,11 +5,13 @@ import {
   BATCH_PUT_FIXED_BYTES,
   CHECKPOINT_PAYLOAD_BYTES,
   DELETE_PAYLOAD_BYTES,
+  DURABLE_PAYLOAD_BYTES,
   FRAME_HEADER_BYTES,
   PUT_FIXED_BYTES,
   RECORD_BATCH,
   RECORD_CHECKPOINT,
   RECORD_DELETE,
+  RECORD_DURABLE,
   RECORD_PUT,
 } from './format.js'
 import type { WalOp } from './types.js'
@@ -45,6 +47,9 @@ export const DELETE_FRAME_BYTES = FRAME_HEADER_BYTES + DELETE_PAYLOAD_BYTES
 
 /** Size of a checkpoint frame. */
 export const CHECKPOINT_FRAME_BYTES = FRAME_HEADER_BYTES + CHECKPOINT_PAYLOAD_BYTES
+
+/** Size of a durable-watermark frame: 25 bytes, the first frame of every group write. */
+export const DURABLE_FRAME_BYTES = FRAME_HEADER_BYTES + DURABLE_PAYLOAD_BYTES
 
 /** Size of a batch frame for already-validated `ops`. */
 export function batchFrameBytes(ops: readonly WalOp[]): number {
@@ -151,6 +156,26 @@ export function encodeCheckpoint(
   setU64(view, p, checkpointLsn)
   setU64(view, p + 8, nextLsn)
   const end = p + CHECKPOINT_PAYLOAD_BYTES
+  sealFrame(buf, view, offset, end)
+  return end
+}
+
+/**
+ * Encodes a durable-watermark frame: when the write it starts was issued, every operation up to
+ * `durableLsn` was durable, and so was every byte of the segment before offset `durableEnd`.
+ */
+export function encodeDurable(
+  buf: Uint8Array,
+  view: DataView,
+  offset: number,
+  durableLsn: number,
+  durableEnd: number,
+): number {
+  frameHeader(view, offset, DURABLE_PAYLOAD_BYTES, RECORD_DURABLE)
+  const p = offset + FRAME_HEADER_BYTES
+  setU64(view, p, durableLsn)
+  setU64(view, p + 8, durableEnd)
+  const end = p + DURABLE_PAYLOAD_BYTES
   sealFrame(buf, view, offset, end)
   return end
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { collect, flipBits, put } from '../test/helpers.js'
 import { FaultInjectionFileSystem } from './fault-injection-file-system.js'
-import { HDR_VERSION, SEGMENT_HEADER_BYTES } from './format.js'
+import { FORMAT_VERSION, HDR_VERSION, SEGMENT_HEADER_BYTES } from './format.js'
 import { encodeSegmentHeader, segmentFileName } from './segment.js'
 import type { RecoveryMode, WalOptions } from './types.js'
 import { Wal } from './wal.js'
@@ -10,6 +10,12 @@ const DIR = '/db/wal'
 const seg = (id: number) => `${DIR}/${segmentFileName(id)}`
 /** A put of an 8-byte value: 33 bytes. */
 const PUT = 33
+/** The durable-watermark frame at the start of every group write: 25 bytes. */
+const WM = 25
+/** One serial append: its write holds a watermark and the put. */
+const REC = WM + PUT
+/** Offset of the put frame of the i-th (0-based) serial append in segment 1. */
+const putAt = (i: number) => SEGMENT_HEADER_BYTES + i * REC + WM
 
 /** A log whose segment 1 holds `n` puts (LSN 1..n), closed. */
 async function logWith(n: number, options: WalOptions = {}): Promise<FaultInjectionFileSystem> {
@@ -41,7 +47,7 @@ describe('recovery: torn tail', () => {
     edit(fs, seg(1), (b) => b.subarray(0, b.length - 10))
     const { wal, lsns } = await lsnsAfterOpen(fs)
     expect(lsns).toEqual([1, 2, 3, 4])
-    const offset = SEGMENT_HEADER_BYTES + 4 * PUT
+    const offset = putAt(4)
     expect(wal.recovery.dropped).toEqual([
       { file: seg(1), offset, bytesDropped: PUT - 10, reason: 'truncated-payload' },
     ])
@@ -92,13 +98,13 @@ describe('recovery: torn tail', () => {
     const wal = await Wal.open(DIR, { fs })
     for (let i = 1; i <= 3; i++) await wal.append(put(i))
     // The file was extended ahead of the writes (no close: a crash).
-    expect(fs.readFile(seg(1)).length).toBeGreaterThan(SEGMENT_HEADER_BYTES + 3 * PUT)
+    expect(fs.readFile(seg(1)).length).toBeGreaterThan(SEGMENT_HEADER_BYTES + 3 * REC)
     const after = fs.powerCut({ mode: 'drop' })
     const { wal: again, lsns } = await lsnsAfterOpen(after, 'absolute-consistency')
     expect(lsns).toEqual([1, 2, 3])
     expect(again.recovery.dropped).toEqual([])
     // The open cut the padding off (segment 1 is sealed now).
-    expect(after.readFile(seg(1)).length).toBe(SEGMENT_HEADER_BYTES + 3 * PUT)
+    expect(after.readFile(seg(1)).length).toBe(SEGMENT_HEADER_BYTES + 3 * REC)
     await again.close()
     // So did close (segment 2, where the new open appended).
     expect(after.readFile(seg(2)).length).toBe(SEGMENT_HEADER_BYTES)
@@ -122,17 +128,17 @@ describe('recovery: torn tail', () => {
     await expect(Wal.open(DIR, { fs, recovery: 'absolute-consistency' })).rejects.toMatchObject({
       code: 'ERR_CORRUPTION',
       file: seg(1),
-      offset: SEGMENT_HEADER_BYTES + 2 * PUT,
+      offset: putAt(2),
       reason: 'truncated-payload',
     })
-    expect(fs.readFile(seg(1)).length).toBe(SEGMENT_HEADER_BYTES + 3 * PUT - 1)
+    expect(fs.readFile(seg(1)).length).toBe(SEGMENT_HEADER_BYTES + 3 * REC - 1)
   })
 })
 
 describe('recovery: corruption', () => {
   it('a bad record followed by valid ones is ERR_CORRUPTION with file and offset', async () => {
     const fs = await logWith(5)
-    const offset = SEGMENT_HEADER_BYTES + 2 * PUT
+    const offset = putAt(2)
     edit(fs, seg(1), (b) => {
       flipBits(b, offset + 20, 4)
       return b
@@ -159,7 +165,7 @@ describe('recovery: corruption', () => {
     const w2 = await Wal.open(DIR, { fs })
     for (let i = 6; i <= 8; i++) await w2.append(put(i))
     await w2.close()
-    const offset = SEGMENT_HEADER_BYTES + 2 * PUT
+    const offset = putAt(2)
     edit(fs, seg(1), (b) => {
       flipBits(b, offset + 20, 4)
       return b
@@ -168,7 +174,7 @@ describe('recovery: corruption', () => {
     const { wal, lsns } = await lsnsAfterOpen(fs, 'point-in-time')
     expect(lsns).toEqual([1, 2])
     expect(wal.recovery.dropped).toEqual([
-      { file: seg(1), offset, bytesDropped: 3 * PUT, reason: 'checksum-mismatch' },
+      { file: seg(1), offset, bytesDropped: 3 * REC - WM, reason: 'checksum-mismatch' },
       { file: seg(2), offset: 0, bytesDropped: size2, reason: 'after-corruption' },
     ])
     // LSNs that may exist in dropped data are never handed out again.
@@ -222,7 +228,7 @@ describe('recovery: corruption', () => {
   it('unsupported version, in every recovery mode', async () => {
     const fs = await logWith(2)
     edit(fs, seg(1), (b) => {
-      new DataView(b.buffer, b.byteOffset).setUint16(HDR_VERSION, 2, true)
+      new DataView(b.buffer, b.byteOffset).setUint16(HDR_VERSION, FORMAT_VERSION + 1, true)
       return b
     })
     for (const recovery of [

@@ -2,14 +2,20 @@ import { join } from 'node:path'
 import { crc32 } from './checksum.js'
 import { WalError } from './errors.js'
 import type { FileSystem } from './file-system.js'
-import { SEGMENT_HEADER_BYTES, SEGMENT_SUFFIX, TEMP_SUFFIX } from './format.js'
+import { FORMAT_VERSION, SEGMENT_HEADER_BYTES, SEGMENT_SUFFIX, TEMP_SUFFIX } from './format.js'
 import {
   decodeSegmentHeader,
   parseSegmentFileName,
   type SegmentHeader,
   segmentFileName,
 } from './segment.js'
-import { type FrameDamage, hasValidFrameAfter, scanFrames } from './segment-reader.js'
+import {
+  type DurableMark,
+  durableMarkAfter,
+  type FrameDamage,
+  hasValidFrameAfter,
+  scanFrames,
+} from './segment-reader.js'
 import type { DamageReason, RecoveryDrop, RecoveryMode, RecoveryReport } from './types.js'
 
 /**
@@ -20,11 +26,14 @@ import type { DamageReason, RecoveryDrop, RecoveryMode, RecoveryReport } from '.
  * Rules (docs/wal-format.md, "Recovery"):
  * - Segments whose every operation is at or below the newest checkpoint are obsolete (left over
  *   from an interrupted deletion); their damage does not matter and they are removed.
- * - In the others, the first problem found in segment order decides: damage that a torn write can
- *   explain (soft), in the newest segment, with no intact frame after it, is a torn tail;
- *   everything else is corruption. Earlier segments were fsynced before the next one was created,
- *   and segment headers are written to a temporary file, fsynced and renamed, so neither can be
- *   torn by a crash.
+ * - In the others, the first problem found in segment order decides. Damage that a torn write can
+ *   explain (soft), in the newest segment, is a torn tail if it cannot hold an acknowledged
+ *   record: in a version-2 segment, if its first affected LSN (the one after the last intact
+ *   frame) is above, and its offset at or past, every durable watermark in the segment's intact
+ *   frames (before or after the damage); in a version-1 segment, if no intact frame follows it.
+ *   Everything else is corruption. Earlier segments were fsynced before the next one was
+ *   created, and segment headers are written to a temporary file, fsynced and renamed, so neither
+ *   can be torn by a crash.
  * - `'tolerate-torn-tail'` truncates a torn tail and refuses corruption; `'absolute-consistency'`
  *   refuses both; `'point-in-time'` truncates at the first problem and removes every later
  *   segment.
@@ -78,8 +87,13 @@ interface Scanned {
   validEnd: number
   checkpointLsn: number
   damage: FrameDamage | undefined
-  /** True if an intact frame follows the damage. */
-  validAfter: boolean
+  /**
+   * True if the damage may hold an acknowledged record: version 1, an intact frame follows it;
+   * version 2, it is at or below a durable watermark (`mark`).
+   */
+  acknowledged: boolean
+  /** Version 2: the largest durable watermark in the segment's intact frames. */
+  mark: DurableMark
   checksum: number
 }
 
@@ -122,7 +136,8 @@ function scanSegment(fs: FileSystem, path: string, id: number): Scanned {
     validEnd: 0,
     checkpointLsn: 0,
     damage: undefined,
-    validAfter: false,
+    acknowledged: false,
+    mark: { lsn: 0, end: 0 },
     checksum: 0,
   }
   const decoded = decodeSegmentHeader(buf, id)
@@ -130,7 +145,7 @@ function scanSegment(fs: FileSystem, path: string, id: number): Scanned {
     if (decoded.problem === 'version') {
       throw new WalError(
         'ERR_UNSUPPORTED_VERSION',
-        `${path}: segment format version ${decoded.version} is newer than this reader (1)`,
+        `${path}: segment format version ${decoded.version} is newer than this reader (${FORMAT_VERSION})`,
         { file: path, offset: 8 },
       )
     }
@@ -139,14 +154,36 @@ function scanSegment(fs: FileSystem, path: string, id: number): Scanned {
   }
   const header = decoded.header
   result.header = header
-  const scan = scanFrames(buf, SEGMENT_HEADER_BYTES, header.baseLsn)
+  const scan = scanFrames(buf, SEGMENT_HEADER_BYTES, header.baseLsn, header.version)
   result.endLsn = scan.endLsn
   result.validEnd = scan.validEnd
   result.checkpointLsn = scan.checkpointLsn
   result.damage = scan.damage
-  if (scan.damage) result.validAfter = hasValidFrameAfter(buf, scan.damage.offset, scan.endLsn)
+  if (scan.damage) {
+    const at = scan.damage.offset
+    if (header.version === 1) {
+      result.acknowledged = hasValidFrameAfter(buf, at, scan.endLsn)
+    } else {
+      // The damage's first affected LSN is scan.endLsn; the watermarks before the damage are
+      // below it by construction (checked by scanFrames), so only later ones can cover it.
+      const after = durableMarkAfter(buf, at)
+      const mark = {
+        lsn: Math.max(scan.durableLsn, after.lsn),
+        end: Math.max(scan.durableEnd, after.end),
+      }
+      result.mark = mark
+      result.acknowledged = scan.endLsn <= mark.lsn || at < mark.end
+    }
+  }
   result.checksum = crc32(buf, 0, scan.validEnd)
   return result
+}
+
+/** Why damage that a torn write could explain is nevertheless corruption. */
+function acknowledgedDetail(s: Scanned): string {
+  if (!s.acknowledged) return ''
+  if (s.header?.version === 1) return ', followed by intact records'
+  return `, at or below the durable watermark (LSN ${s.mark.lsn}, offset ${s.mark.end}): acknowledged data`
 }
 
 function corruption(path: string, offset: number, reason: DamageReason, detail: string): WalError {
@@ -263,8 +300,8 @@ export function planRecovery(
         index: i,
         offset: s.damage.offset,
         reason: s.damage.reason,
-        hard: s.damage.hard || !newest || s.validAfter,
-        detail: REASON_TEXT[s.damage.reason] + (s.validAfter ? ', followed by intact records' : ''),
+        hard: s.damage.hard || !newest || s.acknowledged,
+        detail: REASON_TEXT[s.damage.reason] + acknowledgedDetail(s),
       }
     }
   }

@@ -30,6 +30,12 @@ export class SegmentFiles {
   private allocated = 0
   /** True while bytes written to the active segment are not yet covered by a completed fsync. */
   dirty = false
+  /**
+   * Every byte of the active segment before this offset is durable (its header from creation
+   * on; frames once an fdatasync issued after their write completed). The durable end of the
+   * watermark each group write carries.
+   */
+  syncedBytes = SEGMENT_HEADER_BYTES
   /** True once the active segment holds a frame (rotation never leaves an empty segment). */
   activeHasFrames = false
 
@@ -83,6 +89,7 @@ export class SegmentFiles {
     this.segments.push({ id, path, prevEndLsn, baseLsn, endLsn: baseLsn })
     this.activeBytes = SEGMENT_HEADER_BYTES
     this.allocated = SEGMENT_HEADER_BYTES
+    this.syncedBytes = SEGMENT_HEADER_BYTES
     this.dirty = false
     this.activeHasFrames = false
     this.counters.segmentsCreated++
@@ -139,7 +146,9 @@ export class SegmentFiles {
   async sync(): Promise<void> {
     if (!this.dirty) return
     this.dirty = false
+    const upTo = this.activeBytes
     await this.timedSync(this.handle as FileHandle)
+    if (upTo > this.syncedBytes) this.syncedBytes = upTo
   }
 
   private async timedSync(handle: FileHandle): Promise<void> {

@@ -38,6 +38,8 @@ describe('scanFrames: intact input', () => {
       validEnd: buf.length,
       endLsn: 4,
       checkpointLsn: 0,
+      durableLsn: 0,
+      durableEnd: 0,
       frames: 3,
       damage: undefined,
     })
@@ -48,6 +50,8 @@ describe('scanFrames: intact input', () => {
       validEnd: 0,
       endLsn: 7,
       checkpointLsn: 0,
+      durableLsn: 0,
+      durableEnd: 0,
       frames: 0,
       damage: undefined,
     })

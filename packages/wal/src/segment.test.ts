@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { flipBits } from '../test/helpers.js'
 import { crc32 } from './checksum.js'
-import { HDR_BASE_LSN, HDR_CRC, HDR_VERSION, SEGMENT_HEADER_BYTES } from './format.js'
+import {
+  FORMAT_VERSION,
+  HDR_BASE_LSN,
+  HDR_CRC,
+  HDR_VERSION,
+  SEGMENT_HEADER_BYTES,
+} from './format.js'
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -39,7 +45,20 @@ describe('segment header', () => {
     const buf = encodeSegmentHeader(header)
     expect(buf.length).toBe(SEGMENT_HEADER_BYTES)
     expect(new TextDecoder().decode(buf.subarray(0, 8))).toBe('ALEXWAL\n')
-    expect(decodeSegmentHeader(buf, 7)).toEqual({ ok: true, header })
+    expect(decodeSegmentHeader(buf, 7)).toEqual({
+      ok: true,
+      header: { ...header, version: FORMAT_VERSION },
+    })
+  })
+
+  it('reads a version-1 header too, and says so', () => {
+    const buf = encodeSegmentHeader({ ...header, version: 1 })
+    expect(decodeSegmentHeader(buf, 7)).toEqual({ ok: true, header: { ...header, version: 1 } })
+  })
+
+  it('rejects version 0 as damage', () => {
+    const buf = encodeSegmentHeader({ ...header, version: 0 })
+    expect(decodeSegmentHeader(buf, 7)).toMatchObject({ ok: false, problem: 'fields' })
   })
 
   it('rejects a short file', () => {
@@ -55,8 +74,12 @@ describe('segment header', () => {
 
   it('reports a newer version as unsupported, not as damage', () => {
     const buf = encodeSegmentHeader(header)
-    new DataView(buf.buffer).setUint16(HDR_VERSION, 2, true)
-    expect(decodeSegmentHeader(buf, 7)).toMatchObject({ ok: false, problem: 'version', version: 2 })
+    new DataView(buf.buffer).setUint16(HDR_VERSION, FORMAT_VERSION + 1, true)
+    expect(decodeSegmentHeader(buf, 7)).toMatchObject({
+      ok: false,
+      problem: 'version',
+      version: FORMAT_VERSION + 1,
+    })
   })
 
   it('rejects a checksum mismatch', () => {

@@ -10,6 +10,7 @@ import {
   HDR_RESERVED_2,
   HDR_SEGMENT_ID,
   HDR_VERSION,
+  OLDEST_READABLE_VERSION,
   SEGMENT_HEADER_BYTES,
   SEGMENT_ID_DIGITS,
   SEGMENT_MAGIC,
@@ -38,6 +39,11 @@ export interface SegmentHeader {
   baseLsn: number
   /** Newest durable checkpoint LSN when the segment was created (0: none). */
   checkpointLsn: number
+  /**
+   * Format version of the segment: `FORMAT_VERSION` for every segment this code creates, 1 for
+   * one written before durable watermarks existed (read with the version-1 rules).
+   */
+  version: number
 }
 
 const NAME_PATTERN = new RegExp(`^(\\d{${SEGMENT_ID_DIGITS}})\\${SEGMENT_SUFFIX}$`)
@@ -55,12 +61,17 @@ export function parseSegmentFileName(name: string): number {
   return Number.isSafeInteger(id) && id > 0 ? id : -1
 }
 
-/** Encodes a segment header (56 bytes). */
-export function encodeSegmentHeader(h: SegmentHeader): Uint8Array {
+/**
+ * Encodes a segment header (56 bytes), of `FORMAT_VERSION` unless `h.version` says otherwise
+ * (tests write version-1 segments that way).
+ */
+export function encodeSegmentHeader(
+  h: Omit<SegmentHeader, 'version'> & { version?: number },
+): Uint8Array {
   const buf = new Uint8Array(SEGMENT_HEADER_BYTES)
   const view = new DataView(buf.buffer)
   buf.set(SEGMENT_MAGIC, 0)
-  view.setUint16(HDR_VERSION, FORMAT_VERSION, true)
+  view.setUint16(HDR_VERSION, h.version ?? FORMAT_VERSION, true)
   view.setUint16(HDR_LENGTH, SEGMENT_HEADER_BYTES, true)
   view.setUint32(HDR_RESERVED_1, 0, true)
   setU64(view, HDR_SEGMENT_ID, h.segmentId)
@@ -104,9 +115,10 @@ export function decodeSegmentHeader(buf: Uint8Array, expectedId: number): Header
     prevEndLsn: getU64(view, HDR_PREV_END_LSN),
     baseLsn: getU64(view, HDR_BASE_LSN),
     checkpointLsn: getU64(view, HDR_CHECKPOINT_LSN),
+    version,
   }
   if (
-    version !== FORMAT_VERSION ||
+    version < OLDEST_READABLE_VERSION ||
     view.getUint16(HDR_LENGTH, true) !== SEGMENT_HEADER_BYTES ||
     view.getUint32(HDR_RESERVED_1, true) !== 0 ||
     view.getUint32(HDR_RESERVED_2, true) !== 0 ||

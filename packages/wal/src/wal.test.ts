@@ -381,7 +381,8 @@ describe('Wal: stats and group commit', () => {
     expect(s.groupCommits).toBe(1)
     expect(s.groupSize).toEqual({ mean: 4, max: 4 })
     expect(s.fsyncs - s0.fsyncs).toBe(1)
-    expect(s.bytesWritten - s0.bytesWritten).toBe(2 * 33 + 9 + 12 + 21 + 9)
+    // One write: the 25-byte durable watermark, two puts, one batch (put and delete).
+    expect(s.bytesWritten - s0.bytesWritten).toBe(25 + 2 * 33 + 9 + 12 + 21 + 9)
     expect(s.fsyncLatencyUs.count).toBe(s.fsyncs)
     expect(s.lastAppendedLsn).toBe(4n)
     expect(s.lastDurableLsn).toBe(4n)

@@ -133,7 +133,8 @@ describe('ENOSPC on write', () => {
     const fs = new FaultInjectionFileSystem()
     const wal = await Wal.open(DIR, { fs })
     await wal.append(put(1))
-    fs.injectFault({ op: 'write', nth: 1, code: 'ENOSPC', bytesWritten: 30 })
+    // 40 bytes: the group's 25-byte durable watermark and the first 15 bytes of the batch.
+    fs.injectFault({ op: 'write', nth: 1, code: 'ENOSPC', bytesWritten: 40 })
     fs.injectFault({ op: 'truncate', nth: 1, code: 'EIO' })
     await expect(wal.appendBatch([put(2, 50), put(3, 50)])).rejects.toMatchObject({
       code: 'ERR_WAL_FAILED',
@@ -142,15 +143,16 @@ describe('ENOSPC on write', () => {
     const file = fs.listFiles()[0] as string
     // The partial write stays, followed by the zero padding reserved ahead of the writes.
     const bytes = fs.readFile(file)
-    expect(bytes.subarray(56 + 33, 56 + 33 + 30).some((b) => b !== 0)).toBe(true)
-    expect(bytes.subarray(56 + 33 + 30).every((b) => b === 0)).toBe(true)
+    const group = 56 + 25 + 33 // where the failed write starts
+    expect(bytes.subarray(group, group + 40).some((b) => b !== 0)).toBe(true)
+    expect(bytes.subarray(group + 40).every((b) => b === 0)).toBe(true)
     const again = await Wal.open(DIR, { fs })
     expect(collect(again).map((x) => x.lsn)).toEqual([1n])
     expect(again.recovery.dropped).toEqual([
       {
         file,
-        offset: 56 + 33,
-        bytesDropped: bytes.length - (56 + 33),
+        offset: group + 25,
+        bytesDropped: bytes.length - (group + 25),
         reason: 'checksum-mismatch',
       },
     ])

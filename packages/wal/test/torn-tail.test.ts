@@ -8,7 +8,10 @@ const DIR = '/db/wal'
 interface Written {
   fs: FaultInjectionFileSystem
   file: string
-  /** Offset where each frame ends, with the records it carries. */
+  /**
+   * Offset where each frame ends, with the records it carries: every write starts with a
+   * durable-watermark frame (25 bytes, no record), then the appended frame.
+   */
   frames: Array<{ end: number; records: PlainRecord[] }>
 }
 
@@ -28,6 +31,7 @@ async function writeLog(): Promise<Written> {
   const frames: Written['frames'] = []
   let lsn = 1n
   for (const item of items) {
+    frames.push({ end: wal.stats().bytesWritten + 25, records: [] })
     if (Array.isArray(item)) {
       await wal.appendBatch(item)
       frames.push({ end: wal.stats().bytesWritten, records: item.map((op) => expected(op, lsn++)) })
