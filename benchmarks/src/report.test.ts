@@ -83,7 +83,7 @@ describe('report', () => {
     expect(md).toContain('4.00×')
     expect(md).toContain('Against the disk engines: nowhere in this run')
     expect(md).toContain(
-      'The in-memory references, which write nothing to disk, are faster in: MAP (Reads <uniform> 2.00×)',
+      'The in-memory references, which write nothing to disk, are faster in: MAP — Reads <uniform> (2.00×)',
     )
     expect(md).toContain('![Reads <uniform>](charts/read-uniform.svg)')
   })
@@ -128,7 +128,7 @@ describe('report', () => {
     expect(mem).toBeGreaterThan(second)
     // One line for every in-memory loss, not one line each.
     expect(lines.filter((l) => l.includes('MAP')).length).toBe(1)
-    expect(lines[mem]).toContain('MAP (Reads <uniform> 100.0×, Durable puts 300.0×)')
+    expect(lines[mem]).toContain('MAP — Reads <uniform> (100.0×), Durable puts (300.0×)')
   })
 
   it("calls a loss within the two figures' spread not a clear loss", () => {

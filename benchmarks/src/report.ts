@@ -60,7 +60,7 @@ function runLine(results: BenchResults): string {
         (busy ? ' — **the machine was busy: other work competed with the engines**.' : '.'),
     )
   } else {
-    parts.push('Load average: not recorded by this version of the bench.')
+    parts.push('Load average: not recorded in these results (the bench did not record it yet).')
   }
   parts.push(
     `Every figure is the median of ${config.reps} repetition${config.reps === 1 ? '' : 's'}, ` +
@@ -201,12 +201,12 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
       const byEngine = new Map<string, string[]>()
       for (const l of inMemory) {
         const list = byEngine.get(l.engine) ?? []
-        list.push(`${titles.get(l.workload) ?? l.workload} ${formatRatio(l.factor)}`)
+        list.push(`${titles.get(l.workload) ?? l.workload} (${formatRatio(l.factor)})`)
         byEngine.set(l.engine, list)
       }
       L.push(
         'The in-memory references, which write nothing to disk, are faster in: ' +
-          [...byEngine].map(([e, list]) => `${nameOf(e)} (${list.join(', ')})`).join('; ') +
+          [...byEngine].map(([e, list]) => `${nameOf(e)} — ${list.join(', ')}`).join('; ') +
           '. They mark the limit of the harness, not an alternative.',
       )
     }
