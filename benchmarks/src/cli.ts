@@ -128,11 +128,10 @@ async function bench(argv: readonly string[]): Promise<number> {
   const cores = os.cpus().length
   const factor = loadFactor(loadBefore[0]!, cores)
   console.log(
-    `estimate: about ${formatDuration(estimate.seconds)} on a quiet machine (${estimate.source}` +
+    `estimate: about ${formatDuration(estimate.seconds)} on a quiet machine, from the ${estimate.source}` +
       (estimate.lastSameRun !== undefined
-        ? `; that run of the same plan took ${formatDuration(estimate.lastSameRun)}`
-        : '') +
-      ')',
+        ? `; that run had the same plan and took ${formatDuration(estimate.lastSameRun)}`
+        : ''),
   )
   console.log(
     `load average (1 / 5 / 15 min): ${loadBefore.join(' / ')} on ${cores} cores` +
