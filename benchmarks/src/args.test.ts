@@ -13,6 +13,9 @@ describe('parseArgs', () => {
     expect(o.workloads).toEqual(DEFAULT_WORKLOADS)
     expect(o.durability).toBe('default')
     expect(o.report).toBe(true)
+    expect(o.publish).toBe(false)
+    expect(o.dryRun).toBe(false)
+    expect(parseArgs(['--dry-run']).dryRun).toBe(true)
   })
 
   it('--quick runs every workload on a tiny scale once', () => {

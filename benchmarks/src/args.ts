@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Temp root for the stores. */
   readonly tmp: string | undefined
   readonly help: boolean
+  /** Print the plan and the estimate, run nothing. */
+  readonly dryRun: boolean
 }
 
 /** Scale suffixes: 100k, 1m, 10m, or a plain count. */
@@ -75,6 +77,7 @@ const HELP = `Usage: pnpm bench [-- flags]
   --json FILE           JSON results path (default: results.json in the output directory)
   --no-report           skip the markdown report and the charts
   --no-build            (pnpm bench only) skip the workspace build before the run
+  --dry-run             print the plan, the estimate and the load average; run nothing
   --tmp DIR             where the stores' temp directories go (default: the OS temp dir)
   --help                this text
 
@@ -125,7 +128,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     '--json',
     '--tmp',
   ])
-  const boolean = new Set(['--quick', '--no-report', '--help', '--publish', '--no-build'])
+  const boolean = new Set([
+    '--quick',
+    '--no-report',
+    '--help',
+    '--publish',
+    '--no-build',
+    '--dry-run',
+  ])
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!
     if (arg === '--') continue
@@ -193,5 +203,6 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     report: !flags.has('--no-report'),
     tmp: values.get('--tmp'),
     help: flags.has('--help'),
+    dryRun: flags.has('--dry-run'),
   }
 }

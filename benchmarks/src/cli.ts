@@ -139,6 +139,7 @@ async function bench(argv: readonly string[]): Promise<number> {
         ? ` — the machine is busy: expect up to about ${formatDuration(estimate.seconds * factor)} and noisier figures`
         : ''),
   )
+  if (options.dryRun) return 0
   const fsyncBefore = probeFsyncNs(tmpRoot)
   console.log(
     `fdatasync of a 256-byte append on ${tmpRoot}: ${formatNs(fsyncBefore)} (10th percentile of 50)`,
