@@ -7,6 +7,8 @@ import { classifyNames, retiredName, snapshotName } from './file-names.js'
 import {
   LOCATION_LONG,
   RECORD_HEADER_SIZE,
+  RECORD_KEY,
+  RECORD_TYPE,
   SEGMENT_HEADER_SIZE,
   TYPE_PUT,
   TYPE_TOMBSTONE,
@@ -73,6 +75,8 @@ export class AlexStorage {
   private readonly index: AlexIndex
   private readonly segments: SegmentSet
   private readonly bufs: (Uint8Array | undefined)[]
+  /** DataViews over `bufs` (the key check of the read fast path). */
+  private readonly views: (DataView | undefined)[]
   /** The cache's reference bits (CLOCK), set by every cached read. */
   private readonly ref: Uint8Array
   private readonly lock: StoreLock | undefined
@@ -113,6 +117,7 @@ export class AlexStorage {
     this.index = state.index
     this.segments = state.segments
     this.bufs = state.segments.bufs
+    this.views = state.segments.views
     this.ref = state.segments.cache.ref
     this.recovery = state.report
     this.appliedLsn = state.appliedLsn
@@ -184,11 +189,18 @@ export class AlexStorage {
     const offset = rest & 0x7ffffff
     const slot = (rest - offset) / 134217728
     const bytes = this.bufs[slot]
-    if (bytes !== undefined && length !== LOCATION_LONG) {
+    // Identity, not only integrity: the record must be a put of `key` (one float compare; a
+    // mismatch takes the slow path, which reports it as ERR_CORRUPTION naming file and offset).
+    if (
+      bytes !== undefined &&
+      length !== LOCATION_LONG &&
+      this.views[slot]!.getFloat64(offset + RECORD_KEY, true) === key &&
+      bytes[offset + RECORD_TYPE] === TYPE_PUT
+    ) {
       this.ref[slot] = 1
       return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
     }
-    return this.segments.readValue(location)
+    return this.segments.readValue(location, key)
   }
 
   /** True if `key` has a value. Synchronous. */
@@ -245,7 +257,7 @@ export class AlexStorage {
       const n = this.index.scan(keys, locations, step)
       if (locations !== null) {
         values.length = n
-        for (let i = 0; i < n; i++) values[i] = this.valueAt(locations[i]!)
+        for (let i = 0; i < n; i++) values[i] = this.valueAt(keys[i]!, locations[i]!)
       }
       for (let i = 0; i < n; i++) {
         if (this.state !== OPEN) throw this.closedError() // every step, not only every chunk
@@ -259,13 +271,21 @@ export class AlexStorage {
     }
   }
 
-  private valueAt(location: number): Uint8Array {
-    const bytes = this.bufs[slotOf(location)]
+  /** The value of `key` at `location` (checked like `get`). */
+  private valueAt(key: number, location: number): Uint8Array {
+    const slot = slotOf(location)
+    const bytes = this.bufs[slot]
     const length = lengthFieldOf(location)
-    if (bytes !== undefined && length !== LOCATION_LONG) {
-      return new Uint8Array(bytes.buffer, offsetOf(location) + RECORD_HEADER_SIZE, length)
+    const offset = offsetOf(location)
+    if (
+      bytes !== undefined &&
+      length !== LOCATION_LONG &&
+      this.views[slot]!.getFloat64(offset + RECORD_KEY, true) === key &&
+      bytes[offset + RECORD_TYPE] === TYPE_PUT
+    ) {
+      return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
     }
-    return this.segments.readValue(location)
+    return this.segments.readValue(location, key)
   }
 
   // ---------------------------------------------------------------- writes
@@ -734,7 +754,7 @@ export class AlexStorage {
             if (out !== undefined) segments.seal(out)
             out = segments.create(Math.max(this.options.segmentBytes, SEGMENT_HEADER_SIZE + size))
           }
-          const at = out.appendRecordFrom(source, offset, size)
+          const at = out.appendRecordFrom(source, offset, size, keys[i]!)
           out.flushLimit = out.length
           this.index.set(keys[i]!, packLocation(out.slot, at, size - RECORD_HEADER_SIZE))
           segments.moveLive(source, out, size)

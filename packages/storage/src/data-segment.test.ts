@@ -40,10 +40,14 @@ describe('DataSegment', () => {
     seg.sealed = true
     expect(seg.evictable).toBe(true)
     seg.evict()
-    expect(seg.readValue(b)).toEqual(value(50, 2))
-    expect(seg.readValue(a)).toEqual(value(100, 1))
+    expect(seg.readValue(b, 20)).toEqual(value(50, 2))
+    expect(seg.readValue(a, 10)).toEqual(value(100, 1))
+    // Identity, not only integrity: a valid record of another key is corruption.
+    expect(() => seg.readValue(b, 10)).toThrow(
+      expect.objectContaining({ code: 'ERR_CORRUPTION', offset: b }),
+    )
     expect(seg.recordSizeAt(c)).toBe(RECORD_HEADER_SIZE)
-    expect(() => seg.readValue(c)).toThrow(expect.objectContaining({ code: 'ERR_CORRUPTION' }))
+    expect(() => seg.readValue(c, 10)).toThrow(expect.objectContaining({ code: 'ERR_CORRUPTION' }))
     seg.load()
     expect(readValueLength(seg.bytes!, b)).toBe(50)
     seg.close()
@@ -66,7 +70,7 @@ describe('DataSegment', () => {
     bytes[bad + RECORD_HEADER_SIZE + 3]! ^= 0x10
     writeFileSync(path, bytes)
     const reopened = DataSegment.open(fs, dir, 2, 0, bytes.length, true)
-    expect(() => reopened.readValue(bad)).toThrow(
+    expect(() => reopened.readValue(bad, 2)).toThrow(
       expect.objectContaining({ code: 'ERR_CORRUPTION', file: path, offset: bad }),
     )
     expect(() => reopened.load()).toThrow(
@@ -93,11 +97,15 @@ describe('DataSegment', () => {
     expect(src.readRecordInto(off, cold, 5)).toBe(size)
     expect(cold.subarray(5)).toEqual(hot)
     const dst = DataSegment.create(fs, dir, 4, 1, 4096)
-    const at = dst.appendRecordFrom(src, off, size) // src is cold: read from its file
+    const at = dst.appendRecordFrom(src, off, size, 99) // src is cold: read from its file
     expect(dst.bytes!.subarray(at, at + size)).toEqual(hot)
     src.load()
-    const again = dst.appendRecordFrom(src, off, size) // now from its image
+    const again = dst.appendRecordFrom(src, off, size, 99) // now from its image
     expect(dst.bytes!.subarray(again, again + size)).toEqual(hot)
+    // The copy must be the record of the key the index names.
+    expect(() => dst.appendRecordFrom(src, off, size, 98)).toThrow(
+      expect.objectContaining({ code: 'ERR_CORRUPTION', file: src.path, offset: off }),
+    )
     src.close()
     dst.close()
   })

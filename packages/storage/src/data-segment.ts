@@ -8,9 +8,16 @@ import {
   validateRecord,
   writeRecord,
 } from './data-record.js'
-import { corruption } from './errors.js'
+import { type AlexStorageError, corruption } from './errors.js'
 import { segmentName } from './file-names.js'
-import { RECORD_CRC, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, TYPE_PUT } from './format.js'
+import {
+  RECORD_CRC,
+  RECORD_HEADER_SIZE,
+  RECORD_KEY,
+  RECORD_TYPE,
+  SEGMENT_HEADER_SIZE,
+  TYPE_PUT,
+} from './format.js'
 import { checkSegmentHeader, writeSegmentHeader } from './segment-header.js'
 
 /**
@@ -26,6 +33,10 @@ import { checkSegmentHeader, writeSegmentHeader } from './segment-header.js'
  *
  * A sealed segment is resident when its image is in memory (counted against `cacheBytes`) and
  * otherwise read one record at a time from the file.
+ *
+ * Images live in `SharedArrayBuffer`s (see `allocateImage`): a caller holding a value view cannot
+ * transfer (detach) the memory the store reads from, and the images can later be shared with
+ * worker threads without a copy.
  */
 export class DataSegment {
   /** Segment id (in the file name and header). */
@@ -101,7 +112,7 @@ export class DataSegment {
     const path = join(dir, segmentName(id))
     const handle = fs.open(path, 'wx+')
     const segment = new DataSegment(id, slot, path, handle, SEGMENT_HEADER_SIZE, false)
-    segment.setImage(new Uint8Array(Math.max(capacity, SEGMENT_HEADER_SIZE)))
+    segment.setImage(allocateImage(Math.max(capacity, SEGMENT_HEADER_SIZE)))
     writeSegmentHeader(segment.bytes!, id)
     try {
       handle.write(segment.bytes!, 0, SEGMENT_HEADER_SIZE, 0)
@@ -117,7 +128,7 @@ export class DataSegment {
   /** An active segment that lives only in memory (never written), for read-only opens. */
   static memory(id: number, slot: number, capacity: number): DataSegment {
     const segment = new DataSegment(id, slot, `<memory ${id}>`, undefined, 16, true)
-    segment.setImage(new Uint8Array(Math.max(capacity, SEGMENT_HEADER_SIZE)))
+    segment.setImage(allocateImage(Math.max(capacity, SEGMENT_HEADER_SIZE)))
     writeSegmentHeader(segment.bytes!, id)
     segment.sealed = false
     return segment
@@ -164,14 +175,21 @@ export class DataSegment {
 
   /**
    * Appends an exact copy of `source`'s record at `offset` (`size` bytes; compaction), read from
-   * its image or, when it is not resident, from its file (validated). Returns the new offset.
+   * its image or, when it is not resident, from its file (validated). The copy must be a put of
+   * `key` (identity, as every read checks). Returns the new offset.
    */
-  appendRecordFrom(source: DataSegment, offset: number, size: number): number {
+  appendRecordFrom(source: DataSegment, offset: number, size: number, key: number): number {
     const at = this.length
     if (source.bytes !== undefined) {
       this.bytes!.set(source.bytes.subarray(offset, offset + size), at)
     } else if (source.readRecordInto(offset, this.bytes!, at) !== size) {
       throw corruption(source.path, offset, 'record changed size')
+    }
+    if (
+      this.view!.getFloat64(at + RECORD_KEY, true) !== key ||
+      this.bytes![at + RECORD_TYPE] !== TYPE_PUT
+    ) {
+      throw misplaced(source.path, offset, key)
     }
     this.length = at + size
     return at
@@ -236,7 +254,7 @@ export class DataSegment {
    * record's checksum). Throws `ERR_CORRUPTION` naming the first bad offset.
    */
   load(): void {
-    const bytes = new Uint8Array(this.length)
+    const bytes = allocateImage(this.length)
     const got = this.handle!.read(bytes, 0, this.length, 0)
     if (got < this.length) {
       throw corruption(this.path, got, `segment shorter than its trusted length ${this.length}`)
@@ -278,9 +296,11 @@ export class DataSegment {
 
   /**
    * Reads the value of the put record at `offset` from the file into a new array, validating the
-   * record. Throws `ERR_CORRUPTION` if it is damaged.
+   * record and its identity: it must be a put of `key` (a checksum only proves the bytes are the
+   * ones some writer wrote, not that they are the record the index points to: a misplaced or
+   * wrongly restored file has valid checksums too). Throws `ERR_CORRUPTION` otherwise.
    */
-  readValue(offset: number): Uint8Array {
+  readValue(offset: number, key: number): Uint8Array {
     const header = SCRATCH
     if (offset + RECORD_HEADER_SIZE > this.length) {
       throw corruption(this.path, offset, 'record location past the trusted end of the segment')
@@ -299,6 +319,7 @@ export class DataSegment {
     if (sum !== SCRATCH_VIEW.getUint32(RECORD_CRC, true)) {
       throw corruption(this.path, offset, 'record checksum mismatch')
     }
+    if (SCRATCH_VIEW.getFloat64(RECORD_KEY, true) !== key) throw misplaced(this.path, offset, key)
     this.missBytes += RECORD_HEADER_SIZE + n
     return value
   }
@@ -358,6 +379,24 @@ export class DataSegment {
     this.handle = undefined
     handle?.close()
   }
+}
+
+/**
+ * A zero-filled segment image of `size` bytes, in a `SharedArrayBuffer`: a value view's
+ * `.buffer` cannot be transferred (`postMessage`/`structuredClone` with a transfer list throw
+ * instead of detaching the store's memory).
+ */
+export function allocateImage(size: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(size))
+}
+
+/** The `ERR_CORRUPTION` for a record that is not the put of `key` the index points to. */
+export function misplaced(path: string, offset: number, key: number): AlexStorageError {
+  return corruption(
+    path,
+    offset,
+    `the record here is not the value of key ${key} (a misplaced, swapped or wrongly restored file)`,
+  )
 }
 
 /** Scratch for record headers read from disk (reads are synchronous, so one suffices). */

@@ -1,5 +1,6 @@
 import type { FileSystem } from '@alex/wal'
-import { validateRecord } from './data-record.js'
+import { readKey, readLsn, validateRecord } from './data-record.js'
+import { allocateImage } from './data-segment.js'
 import { SEGMENT_HEADER_SIZE } from './format.js'
 import { checkSegmentHeader } from './segment-header.js'
 
@@ -39,7 +40,7 @@ export function scanSegmentFile(
   let bytes: Uint8Array
   try {
     const size = handle.size()
-    bytes = new Uint8Array(size)
+    bytes = allocateImage(size) // may become the segment's resident image
     const got = handle.read(bytes, 0, size, 0)
     if (got < size) bytes = bytes.subarray(0, got)
   } finally {
@@ -69,4 +70,56 @@ export function scanSegmentFile(
   }
   scan.validEnd = offset
   return scan
+}
+
+/** What `inspectSegmentTail` found. */
+export interface SegmentTail {
+  /** A problem with the header, or `undefined` if it is good. */
+  headerProblem: string | undefined
+  /** Size of the file. */
+  size: number
+  /** Highest LSN among the valid records from `from` on (they end at the first invalid one). */
+  maxLsn: number
+}
+
+/**
+ * Checks the header of segment file `path` against `id` and reads the records from `from` (a
+ * record boundary, e.g. the length a snapshot trusts) to the end of the file, without reading the
+ * trusted part in between. Recovery uses the highest LSN found there as evidence of what the log
+ * must still hold, and (into `keyByLsn`) each record's key by LSN, which the log must agree with.
+ */
+export function inspectSegmentTail(
+  fs: FileSystem,
+  path: string,
+  id: number,
+  from: number,
+  keyByLsn?: Map<number, number>,
+): SegmentTail {
+  const handle = fs.open(path, 'r')
+  try {
+    const size = handle.size()
+    const header = new Uint8Array(SEGMENT_HEADER_SIZE)
+    const got = handle.read(header, 0, SEGMENT_HEADER_SIZE, 0)
+    const tail: SegmentTail = {
+      headerProblem: checkSegmentHeader(header, got, id),
+      size,
+      maxLsn: 0,
+    }
+    if (tail.headerProblem !== undefined || size <= from) return tail
+    const bytes = new Uint8Array(size - from)
+    const n = handle.read(bytes, 0, bytes.length, from)
+    const view = new DataView(bytes.buffer)
+    let offset = 0
+    while (offset < n) {
+      const recordSize = validateRecord(bytes, view, offset, n)
+      if (recordSize < 0) break
+      const lsn = readLsn(view, offset)
+      if (lsn > tail.maxLsn) tail.maxLsn = lsn
+      keyByLsn?.set(lsn, readKey(view, offset))
+      offset += recordSize
+    }
+    return tail
+  } finally {
+    handle.close()
+  }
 }

@@ -1,10 +1,17 @@
 import { join } from 'node:path'
 import type { FileSystem } from '@alex/wal'
 import { readValueLength } from './data-record.js'
-import { DataSegment } from './data-segment.js'
+import { DataSegment, misplaced } from './data-segment.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { segmentName } from './file-names.js'
-import { MAX_SLOTS, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
+import {
+  MAX_SLOTS,
+  RECORD_HEADER_SIZE,
+  RECORD_KEY,
+  RECORD_TYPE,
+  SEGMENT_HEADER_SIZE,
+  TYPE_PUT,
+} from './format.js'
 import { knownRecordSize, offsetOf, packLocation, slotOf } from './location.js'
 import { SegmentCache } from './value-cache.js'
 
@@ -15,15 +22,18 @@ const FLUSH_BYTES = 1024 * 1024
  * The store's data segments: the slot table record locations refer to, the active segment
  * appends go to (and its rotation), the value cache, and the live/dead byte accounting.
  *
- * `bufs[slot]` is the image of a resident segment: `get` reads it directly. Every image is an
- * `ArrayBuffer`-backed array at byte offset 0, so a value view is `new Uint8Array(buf.buffer,
- * offset, length)`.
+ * `bufs[slot]` is the image of a resident segment: `get` reads it directly. Every image is a
+ * `SharedArrayBuffer`-backed array at byte offset 0, so a value view is `new Uint8Array(
+ * buf.buffer, offset, length)`. `views[slot]` is a DataView over the same image, for the key check
+ * every read makes (identity, not only integrity: see `readValue`).
  */
 export class SegmentSet {
   /** Segment by slot (`undefined`: free slot). */
   readonly slots: (DataSegment | undefined)[] = []
   /** Resident image by slot, the read fast path (`undefined`: not resident). */
   readonly bufs: (Uint8Array | undefined)[] = []
+  /** DataView over `bufs[slot]` (same residency). */
+  readonly views: (DataView | undefined)[] = []
   /** Segment-granular cache of images. */
   readonly cache: SegmentCache
   /** The segment appends go to; created by the first append after open or a seal. */
@@ -62,9 +72,7 @@ export class SegmentSet {
     this.segmentBytes = options.segmentBytes
     this.memoryOnly = options.memoryOnly
     this.nextId = options.nextId
-    this.cache = new SegmentCache(options.cacheBytes, (segment) => {
-      this.bufs[segment.slot] = undefined
-    })
+    this.cache = new SegmentCache(options.cacheBytes, (segment) => this.publish(segment.slot))
   }
 
   /** Takes a free slot (the lowest freed one, else a new one). */
@@ -73,26 +81,34 @@ export class SegmentSet {
     if (slot >= MAX_SLOTS) {
       throw new AlexStorageError(ErrorCode.STORE_FAILED, 'too many data segments (slots)')
     }
+    this.grow(slot)
+    return slot
+  }
+
+  private grow(slot: number): void {
     while (this.slots.length <= slot) {
       this.slots.push(undefined)
       this.bufs.push(undefined)
+      this.views.push(undefined)
     }
-    return slot
+  }
+
+  /** Makes `segment`'s image the read fast path of `slot` (none if `segment` is undefined). */
+  private publish(slot: number, segment?: DataSegment): void {
+    this.bufs[slot] = segment?.bytes
+    this.views[slot] = segment?.view
   }
 
   /** Registers an existing segment at the slot it was opened with (recovery). */
   adopt(segment: DataSegment): void {
-    while (this.slots.length <= segment.slot) {
-      this.slots.push(undefined)
-      this.bufs.push(undefined)
-    }
+    this.grow(segment.slot)
     if (this.slots[segment.slot] !== undefined) throw new Error(`slot ${segment.slot} in use`)
     this.slots[segment.slot] = segment
     this.dataBytes += segment.length - SEGMENT_HEADER_SIZE
     this.liveBytes += segment.liveBytes
     if (segment.bytes !== undefined) {
       this.cache.admit(segment)
-      this.bufs[segment.slot] = segment.bytes
+      this.publish(segment.slot, segment)
     }
   }
 
@@ -135,7 +151,7 @@ export class SegmentSet {
     if (!this.memoryOnly) this.headerSyncs++
     this.dirDirty = true
     this.slots[slot] = segment
-    this.bufs[slot] = segment.bytes
+    this.publish(slot, segment)
     this.cache.admit(segment)
     return segment
   }
@@ -230,11 +246,13 @@ export class SegmentSet {
   }
 
   /**
-   * The value at `location` (the slow path of `get`: a long value, or a segment that is not
-   * resident). Loads the segment if the cache admits it, else reads the one record. Throws
-   * `ERR_CORRUPTION` on damage.
+   * The value of `key` at `location` (the slow path of `get`: a long value, a segment that is not
+   * resident, or a fast-path record that failed its identity check). Loads the segment if the
+   * cache admits it, else reads the one record. Every read checks that the record is a put of
+   * `key`: a misplaced, swapped or wrongly restored file has valid checksums too. Throws
+   * `ERR_CORRUPTION` (file, offset) on damage or a record of another key.
    */
-  readValue(location: number): Uint8Array {
+  readValue(location: number, key: number): Uint8Array {
     const slot = slotOf(location)
     const offset = offsetOf(location)
     const segment = this.slots[slot]
@@ -245,16 +263,24 @@ export class SegmentSet {
       try {
         segment.load()
         this.cache.admit(segment)
-        this.bufs[slot] = segment.bytes
+        this.publish(slot, segment)
       } catch (err) {
         // A damaged record elsewhere in the segment must not fail reads of healthy ones: keep
-        // serving this segment record by record (each read validates its own record).
-        if ((err as AlexStorageError).code !== ErrorCode.CORRUPTION) throw err
+        // serving this segment record by record (each read validates its own record and key).
+        // A bad header (offset 0) means the file is not this segment at all: never fall back.
+        const e = err as AlexStorageError
+        if (e.code !== ErrorCode.CORRUPTION || e.offset === 0) throw err
         segment.loadFailed = true
       }
     }
     const bytes = segment.bytes
     if (bytes !== undefined) {
+      if (
+        segment.view!.getFloat64(offset + RECORD_KEY, true) !== key ||
+        bytes[offset + RECORD_TYPE] !== TYPE_PUT
+      ) {
+        throw misplaced(segment.path, offset, key)
+      }
       return new Uint8Array(
         bytes.buffer,
         offset + RECORD_HEADER_SIZE,
@@ -262,7 +288,7 @@ export class SegmentSet {
       )
     }
     this.diskReads++
-    return segment.readValue(offset)
+    return segment.readValue(offset, key)
   }
 
   /** Every segment in use, in slot order. */
@@ -277,7 +303,7 @@ export class SegmentSet {
     segment.close()
     this.cache.forget(segment)
     this.slots[segment.slot] = undefined
-    this.bufs[segment.slot] = undefined
+    this.publish(segment.slot)
     this.freeSlots.push(segment.slot)
     this.dataBytes -= segment.length - SEGMENT_HEADER_SIZE
     this.liveBytes -= segment.liveBytes

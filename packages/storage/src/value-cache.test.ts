@@ -65,7 +65,7 @@ describe('SegmentCache', () => {
     const cold = sealed(2, 1)
     cold.evict()
     expect(cache.shouldLoad(cold)).toBe(false) // would need an eviction, and few misses so far
-    cold.readValue(16)
+    cold.readValue(16, 2)
     expect(cold.missBytes).toBe(125)
     expect(cache.shouldLoad(cold)).toBe(true) // read piecemeal for more than half its length
     expect(hot.bytes).toBeUndefined()

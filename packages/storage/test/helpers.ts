@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -30,4 +31,18 @@ export function rng(seed: number): () => number {
     x ^= x << 5
     return (x >>> 0) / 4294967296
   }
+}
+
+/** Every file's name and bytes (sub-directories included), as one digest. */
+export function hashDir(dir: string): string {
+  const h = createHash('sha256')
+  const walk = (d: string, prefix: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name)
+      if (statSync(p).isDirectory()) walk(p, `${prefix}${name}/`)
+      else h.update(`${prefix}${name}\0`).update(readFileSync(p)).update('\0')
+    }
+  }
+  walk(dir, '')
+  return h.digest('hex')
 }
