@@ -139,6 +139,11 @@ async function bench(argv: readonly string[]): Promise<number> {
         ? ` — the machine is busy: expect up to about ${formatDuration(estimate.seconds * factor)} and noisier figures`
         : ''),
   )
+  if (options.publish && factor > 1.2) {
+    console.warn(
+      'WARNING: --publish on a busy machine: these figures will replace the published ones; stop now (Ctrl-C) and rerun when the load average is well under the core count, unless this is what you want to publish.',
+    )
+  }
   if (options.dryRun) return 0
   const fsyncBefore = probeFsyncNs(tmpRoot)
   console.log(
