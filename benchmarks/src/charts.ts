@@ -6,7 +6,7 @@
  * engines that do; their figures are in the tables. Plain SVG text, no browser or library needed.
  */
 
-import { durabilityLabel, formatNs, formatRate, formatSpread } from './format.js'
+import { durabilityLabel, formatNs, formatRate, formatSpreadOf } from './format.js'
 import { type BenchResults, isInMemory } from './results.js'
 
 const WIDTH = 800
@@ -115,7 +115,7 @@ export function renderCharts(results: BenchResults): Map<string, string> {
       }
       const labelX = Math.max(LABEL + wBar, x(hi)) + 6
       out.push(
-        `<text x="${labelX.toFixed(1)}" y="${y + 16}" fill="#212529">${escapeXml(`${formatRate(r.opsPerSec)} · ${formatNs(r.nsPerOp)} · ${formatSpread(r.spread)}`)}</text>`,
+        `<text x="${labelX.toFixed(1)}" y="${y + 16}" fill="#212529">${escapeXml(`${formatRate(r.opsPerSec)} · ${formatNs(r.nsPerOp)} · ${formatSpreadOf(r)}`)}</text>`,
       )
     })
     out.push('</svg>')

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { formatCount, formatNs, formatRate, formatRatio, formatSpread } from './format.js'
+import {
+  formatCount,
+  formatNs,
+  formatRate,
+  formatRatio,
+  formatSpread,
+  formatSpreadOf,
+} from './format.js'
 
 describe('format', () => {
   it('picks units', () => {
@@ -18,6 +25,8 @@ describe('format', () => {
     expect(formatRatio(12.34)).toBe('12.3×')
     expect(formatRatio(null)).toBe('—')
     expect(formatSpread(0.1)).toBe('±5.0%')
+    expect(formatSpreadOf({ spread: 0.1, reps: [1, 2] })).toBe('±5.0%')
+    expect(formatSpreadOf({ spread: 0, reps: [1] })).toBe('n/a')
     expect(formatCount(1234567)).toBe('1,234,567')
   })
 })

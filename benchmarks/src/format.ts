@@ -24,6 +24,14 @@ export function formatRatio(r: number | null): string {
   return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`
 }
 
+/** A figure's spread, or "n/a" with fewer than two repetitions (one run has no spread). */
+export function formatSpreadOf(a: {
+  readonly spread: number
+  readonly reps: readonly unknown[]
+}): string {
+  return a.reps.length < 2 ? 'n/a' : formatSpread(a.spread)
+}
+
 /** A relative spread as ±percent of the median. */
 export function formatSpread(s: number): string {
   return `±${((s / 2) * 100).toFixed(1)}%`

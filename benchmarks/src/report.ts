@@ -12,6 +12,7 @@ import {
   formatRate,
   formatRatio,
   formatSpread,
+  formatSpreadOf,
 } from './format.js'
 import {
   type BenchResults,
@@ -159,7 +160,7 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
         L.push(`| ${name} | n/a (no ordered scans) | | | | | | |`)
         continue
       }
-      const spreadCell = `${formatSpread(r.spread)}${wideSet.has(r) ? ' ⚠' : ''}`
+      const spreadCell = `${formatSpreadOf(r)}${wideSet.has(r) ? ' ⚠' : ''}`
       L.push(
         `| ${name} | ${formatRate(r.opsPerSec)} | ${formatNs(r.nsPerOp)} | ${spreadCell} | ${formatNs(r.p50)} | ${formatNs(r.p99)} | ${formatNs(r.p999)} | ${formatRatio(r.vsBaseline)} |`,
       )
@@ -237,7 +238,7 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
     '- **With 64 writers**, time per op is the wall time divided by the operations, with 64 in flight at once, so it is far below the latency each writer waits (p50).',
   )
   L.push(
-    `- **Spread** is ± half of (max − min) / median of the repetitions’ throughput; above ±${SPREAD_WARN * 100}% the figure is flagged ⚠. ` +
+    `- **Spread** is ± half of (max − min) / median of the repetitions’ throughput; above ±${SPREAD_WARN * 100}% the figure is flagged ⚠; n/a: a single repetition has no spread. ` +
       'Ratios are times divided by the baseline’s time in the same run (above 1: the baseline is faster).',
   )
   return L.join('\n')

@@ -1,6 +1,6 @@
 /** The terminal table: one block per workload, one row per engine. */
 
-import { durabilityLabel, formatNs, formatRate, formatRatio, formatSpread } from './format.js'
+import { durabilityLabel, formatNs, formatRate, formatRatio, formatSpreadOf } from './format.js'
 import { type BenchResults, halfSpread, SPREAD_WARN } from './results.js'
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
@@ -28,7 +28,7 @@ export function renderTable(results: BenchResults): string {
             names.get(r.engine) ?? r.engine,
             formatRate(r.opsPerSec),
             formatNs(r.nsPerOp),
-            `${formatSpread(r.spread)}${halfSpread(r) > SPREAD_WARN ? ' !' : ''}`,
+            `${formatSpreadOf(r)}${halfSpread(r) > SPREAD_WARN ? ' !' : ''}`,
             formatNs(r.p50),
             formatNs(r.p99),
             formatNs(r.p999),
