@@ -21,7 +21,8 @@ import type { DamageReason, RecoveryDrop, RecoveryMode, RecoveryReport } from '.
 /**
  * Open-time recovery: reads every segment, validates it, and decides (without changing anything)
  * what the log is, what must be truncated or removed, and where appends continue. `Wal.open`
- * then applies the plan in a crash-safe order.
+ * then applies the plan in a crash-safe order; `Wal.inspect` returns its report and applies
+ * nothing.
  *
  * Rules (docs/wal-format.md, "Recovery"):
  * - Segments whose every operation is at or below the newest checkpoint are obsolete (left over
@@ -207,14 +208,17 @@ const REASON_TEXT: Record<DamageReason, string> = {
   'after-corruption': 'follows corruption',
 }
 
-/** Reads and validates the log in `dir` and returns what to do (see the module comment). */
+/**
+ * Reads and validates the log in `dir` and returns what to do (see the module comment). Only
+ * reads: a missing directory plans like an empty one (`Wal.open` creates it first).
+ */
 export function planRecovery(
   fs: FileSystem,
   dir: string,
   mode: RecoveryMode,
   minNextLsn: number,
 ): RecoveryPlan {
-  const names = fs.readdir(dir)
+  const names = fs.exists(dir) ? fs.readdir(dir) : []
   const remove: string[] = []
   const removedFiles: string[] = []
   const ids: number[] = []
@@ -378,10 +382,12 @@ export function planRecovery(
   const endLsn = last ? last.endLsn : nextSegmentId === 1 ? 1 : checkpointLsn + 1
   const nextLsn = Math.max(endLsn, minNextLsn, checkpointLsn + 1, reserved + 1)
   let records = 0
-  let lastLsn = 0
+  // Operations up to the checkpoint may be gone with their segments: the checkpoint LSN is the
+  // floor of the last LSN the log holds.
+  let lastLsn = checkpointLsn
   for (const seg of kept) {
     if (seg.endLsn > seg.baseLsn) {
-      lastLsn = seg.endLsn - 1
+      lastLsn = Math.max(lastLsn, seg.endLsn - 1)
       records += Math.max(0, seg.endLsn - Math.max(seg.baseLsn, checkpointLsn + 1))
     }
   }
@@ -398,6 +404,7 @@ export function planRecovery(
     report: {
       mode,
       segments: kept.length,
+      segmentIds: kept.map((seg) => seg.id),
       records,
       checkpointLsn: BigInt(checkpointLsn),
       lastLsn: BigInt(lastLsn),

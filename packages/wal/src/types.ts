@@ -113,17 +113,30 @@ export interface RecoveryDrop {
   reason: DamageReason
 }
 
-/** What `Wal.open` found and did; `wal.recovery`. */
+/**
+ * What `Wal.open` found and did (`wal.recovery`), or what it would find and do (`Wal.inspect`,
+ * which returns the same report for the same bytes and options without doing anything).
+ */
 export interface RecoveryReport {
   /** The recovery mode that was applied. */
   mode: RecoveryMode
   /** Segment files kept from before this open (the new active segment not counted). */
   segments: number
+  /**
+   * Ids of those segment files, oldest first (file `<id padded to 20 digits>.wal`). The segment
+   * `open` creates next has a larger id than every file in the directory.
+   */
+  segmentIds: number[]
   /** Operations after the last checkpoint, i.e. what `replay()` yields. */
   records: number
   /** Newest checkpoint LSN found (0n if none). */
   checkpointLsn: bigint
-  /** LSN of the last intact operation found (0n if none). */
+  /**
+   * Last LSN the kept log holds: the LSN of its last intact operation, or the checkpoint LSN if
+   * that is higher (the operations up to a checkpoint may have been deleted with their
+   * segments); 0n if neither. LSNs the log never held (`minNextLsn`, dropped data) count only
+   * in `nextLsn`.
+   */
   lastLsn: bigint
   /** LSN the first append of this session gets. */
   nextLsn: bigint

@@ -1,15 +1,10 @@
 import { dirname, resolve as resolvePath } from 'node:path'
 import { WalError } from './errors.js'
 import type { FileSystem } from './file-system.js'
-import {
-  DEFAULT_MAX_VALUE_BYTES,
-  DEFAULT_SEGMENT_BYTES,
-  MAX_PAYLOAD_BYTES,
-  MAX_VALUE_BYTES_LIMIT,
-  MIN_SEGMENT_BYTES,
-} from './format.js'
+import { MAX_PAYLOAD_BYTES } from './format.js'
 import { GroupCommit } from './group-commit.js'
 import { nodeFileSystem } from './node-file-system.js'
+import { checkOptions } from './options.js'
 import {
   batchFrameBytes,
   CHECKPOINT_FRAME_BYTES,
@@ -24,22 +19,7 @@ import { planRecovery } from './recovery.js'
 import { ReplayIterator, type ReplaySegment } from './replay.js'
 import { SegmentFiles } from './segment-files.js'
 import { WalCounters } from './stats.js'
-import type {
-  RecoveryMode,
-  RecoveryReport,
-  SyncMode,
-  WalOp,
-  WalOptions,
-  WalRecord,
-  WalStats,
-} from './types.js'
-
-const SYNC_MODES: readonly SyncMode[] = ['always', 'interval', 'none']
-const RECOVERY_MODES: readonly RecoveryMode[] = [
-  'tolerate-torn-tail',
-  'absolute-consistency',
-  'point-in-time',
-]
+import type { RecoveryReport, WalOp, WalOptions, WalRecord, WalStats } from './types.js'
 
 /**
  * A write-ahead log: checksummed, segmented, with group commit, checkpoints and crash-safe
@@ -173,6 +153,24 @@ export class Wal {
       replaySegments,
       plan.nextLsn,
     )
+  }
+
+  /**
+   * Plans the recovery of the log in `dir` exactly as `open` would with the same options (same
+   * option checks, same `minNextLsn` handling, same refusals) and returns the report
+   * `wal.recovery` would then hold, without changing anything on disk: no truncation, unlink,
+   * segment creation, fsync, nor even the directory's creation (a missing directory reports an
+   * empty log: `segments: 0`, `records: 0`, `lastLsn: 0n`). Lets an owner validate its own files
+   * and the log before `open` repairs anything. Reads every segment whole, as `open` does.
+   * Throws `ERR_INVALID_OPTION`, `ERR_CORRUPTION` (file, offset, reason) or
+   * `ERR_UNSUPPORTED_VERSION` where `open` would reject with them, and the file system's error
+   * if a read fails. Reflects the bytes as they are now: a log another process is writing may
+   * differ by the time it is opened.
+   */
+  static inspect(dir: string, options: WalOptions = {}): RecoveryReport {
+    const opts = checkOptions(options)
+    const fs = options.fs ?? nodeFileSystem
+    return planRecovery(fs, resolvePath(dir), opts.recovery, opts.minNextLsn).report
   }
 
   /**
@@ -430,58 +428,5 @@ export class Wal {
       }
     }
     return undefined
-  }
-}
-
-interface CheckedOptions {
-  sync: SyncMode
-  syncIntervalMs: number
-  segmentBytes: number
-  maxValueBytes: number
-  recovery: RecoveryMode
-  minNextLsn: number
-  blockingSync: boolean
-}
-
-function checkOptions(o: WalOptions): CheckedOptions {
-  const bad = (message: string) => new WalError('ERR_INVALID_OPTION', message)
-  const sync = o.sync ?? 'always'
-  if (!SYNC_MODES.includes(sync)) throw bad(`sync must be one of ${SYNC_MODES.join(', ')}`)
-  const recovery = o.recovery ?? 'tolerate-torn-tail'
-  if (!RECOVERY_MODES.includes(recovery)) {
-    throw bad(`recovery must be one of ${RECOVERY_MODES.join(', ')}`)
-  }
-  const syncIntervalMs = o.syncIntervalMs ?? 100
-  if (!(Number.isFinite(syncIntervalMs) && syncIntervalMs > 0)) {
-    throw bad('syncIntervalMs must be a positive number')
-  }
-  const segmentBytes = o.segmentBytes ?? DEFAULT_SEGMENT_BYTES
-  if (!(Number.isSafeInteger(segmentBytes) && segmentBytes >= MIN_SEGMENT_BYTES)) {
-    throw bad(`segmentBytes must be an integer >= ${MIN_SEGMENT_BYTES}`)
-  }
-  const maxValueBytes = o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
-  if (
-    !(
-      Number.isSafeInteger(maxValueBytes) &&
-      maxValueBytes >= 0 &&
-      maxValueBytes <= MAX_VALUE_BYTES_LIMIT
-    )
-  ) {
-    throw bad(`maxValueBytes must be an integer in [0, ${MAX_VALUE_BYTES_LIMIT}]`)
-  }
-  const min = o.minNextLsn ?? 1n
-  if (typeof min !== 'bigint' || min < 1n || min > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw bad('minNextLsn must be a bigint in [1, 2^53 - 1]')
-  }
-  const blockingSync = o.blockingSync ?? false
-  if (typeof blockingSync !== 'boolean') throw bad('blockingSync must be a boolean')
-  return {
-    sync,
-    syncIntervalMs,
-    segmentBytes,
-    maxValueBytes,
-    recovery,
-    minNextLsn: Number(min),
-    blockingSync,
   }
 }
