@@ -14,7 +14,10 @@ export const ErrorCode = {
   INVALID_VALUE: 'ERR_INVALID_VALUE',
   /** A value longer than `maxValueBytes`. */
   VALUE_TOO_LARGE: 'ERR_VALUE_TOO_LARGE',
-  /** A bad option or range argument. */
+  /**
+   * A bad option or range argument, or an unknown key in one; a `dir` that is (or is under) a
+   * regular file (`cause`: the OS error).
+   */
   INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
   /** Any call after `close()` started. */
   CLOSED: 'ERR_CLOSED',
@@ -27,7 +30,8 @@ export const ErrorCode = {
   /**
    * A write, fsync or file operation failed, so the store can no longer promise durability: it
    * refuses every further write (reads keep working). `cause` holds the original error. Reopen
-   * the store to recover from its files.
+   * the store to recover from its files. Also what `open` rejects with when the OS refuses to
+   * create or lock the store's files (`EACCES`, `EROFS`, `ENOSPC`, `EIO` as `cause`).
    */
   STORE_FAILED: 'ERR_STORE_FAILED',
 } as const
