@@ -156,7 +156,7 @@ export function prefetchNodes(matrix = nodeMatrix()) {
         mkdirSync(partial, { recursive: true })
         const args = ['install', '--prefix', partial, '--no-save', '--no-package-lock']
         args.push('--no-audit', '--no-fund', '--loglevel=error', nodePackage(version))
-        const res = await run('npm', args, { env: cleanEnv(), timeout: 600_000 })
+        const res = await run('npm', args, { env: cleanEnv(), timeout: 1_800_000 })
         if (res.code !== 0) {
           rmSync(partial, { recursive: true, force: true })
           return [version, { error: `npm install ${nodePackage(version)} failed:\n${res.output}` }]

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Runs every package's tests through turbo, together with the static checks (lint,
-// typecheck, publint) so that a change that breaks them fails CI too, then prints one
-// closing line with the totals from each package's vitest JSON report: "N passed, N failed".
+// typecheck, publint) so that a change that breaks them fails CI too, then the consumer checks
+// (scripts/consumer-check.mjs: the packed tarballs installed into a scratch app, ESM, CJS and
+// TypeScript, on the current Node, the floor in "engines" and Node 22 and 24), and prints one
+// closing line with the totals from each package's vitest JSON report plus one test per
+// consumer check: "N passed, N failed".
 // Exits non-zero if any turbo task failed or any test failed.
+// `--no-consumer` skips the consumer checks (local runs only; CI runs them); other arguments go
+// to turbo (e.g. --filter).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { prefetchNodes, runConsumerChecks } from './consumer-check.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const dirs = []
@@ -19,7 +25,13 @@ if (existsSync(join(root, 'benchmarks', 'package.json'))) dirs.push(join(root, '
 const reportOf = (dir) => join(dir, '.vitest', 'report.json')
 for (const dir of dirs) rmSync(reportOf(dir), { force: true })
 
-const args = ['run', 'test', 'lint', 'typecheck', 'publint', '--continue', ...process.argv.slice(2)]
+const extra = process.argv.slice(2)
+const consumer = !extra.includes('--no-consumer')
+// The Node binaries of the consumer checks download (once per machine) while turbo runs.
+const prefetch = consumer ? prefetchNodes() : undefined
+
+const args = ['run', 'test', 'lint', 'typecheck', 'publint', '--continue']
+args.push(...extra.filter((a) => a !== '--no-consumer'))
 const turbo = spawnSync('turbo', args, { stdio: 'inherit', cwd: root, shell: false })
 
 let passed = 0
@@ -50,6 +62,11 @@ if (turbo.status !== 0 && failed === 0) {
   // No test failed, so a static check (lint, typecheck, publint) did: count it.
   console.error('a lint, typecheck or publint task failed (see its output above)')
   failed += 1
+}
+if (consumer) {
+  const checks = await runConsumerChecks({ prefetch })
+  passed += checks.passed
+  failed += checks.failed
 }
 const ok = turbo.status === 0 && failed === 0
 console.log(`${passed} passed, ${failed} failed`)
