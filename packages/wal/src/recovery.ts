@@ -208,6 +208,171 @@ const REASON_TEXT: Record<DamageReason, string> = {
   'after-corruption': 'follows corruption',
 }
 
+/** The segment files of `dir` (scanned, in id order), its temporary files, the largest id. */
+function readDirectory(
+  fs: FileSystem,
+  dir: string,
+): { segs: Scanned[]; temps: string[]; maxId: number } {
+  const names = fs.exists(dir) ? fs.readdir(dir) : []
+  const temps: string[] = []
+  const ids: number[] = []
+  let maxId = 0
+  for (const name of names) {
+    if (TEMP_PATTERN.test(name)) {
+      temps.push(join(dir, name))
+      maxId = Math.max(maxId, Number(name.slice(0, 20)))
+      continue
+    }
+    const id = parseSegmentFileName(name)
+    if (id > 0) ids.push(id)
+  }
+  ids.sort((a, b) => a - b)
+  for (const id of ids) maxId = Math.max(maxId, id)
+  const segs = ids.map((id) => scanSegment(fs, join(dir, segmentFileName(id)), id))
+  return { segs, temps, maxId }
+}
+
+/** Where segment `s` (at `index`, `first` the oldest relevant one) fails to follow `prev`. */
+function linkProblem(
+  s: Scanned & { header: SegmentHeader },
+  index: number,
+  first: number,
+  prev: Scanned | undefined,
+  checkpointLsn: number,
+): Problem | undefined {
+  if (index === first) {
+    if (s.id === 1 || s.header.prevEndLsn - 1 <= checkpointLsn) return undefined
+    return {
+      index,
+      offset: 0,
+      reason: 'missing-segment',
+      hard: true,
+      detail: `segments before ${s.id} are missing (operations from LSN ${s.header.prevEndLsn - 1} down are not checkpointed)`,
+    }
+  }
+  if (prev === undefined || prev.endLsn === s.header.prevEndLsn) return undefined
+  const gap = s.id !== prev.id + 1
+  return {
+    index,
+    offset: 0,
+    reason: gap ? 'missing-segment' : 'lsn-out-of-order',
+    hard: true,
+    detail: gap
+      ? `segment(s) between ${prev.id} and ${s.id} are missing`
+      : `segment ${s.id} expects the previous one to end at LSN ${s.header.prevEndLsn}, it ends at ${prev.endLsn}`,
+  }
+}
+
+/** The first problem among the relevant segments (from `first` on), in log order. */
+function firstProblem(segs: Scanned[], first: number, checkpointLsn: number): Problem | undefined {
+  for (let i = first; i < segs.length; i++) {
+    const s = segs[i] as Scanned
+    if (!s.header) {
+      return {
+        index: i,
+        offset: 0,
+        reason: 'bad-segment-header',
+        hard: true,
+        detail: s.headerDamage ?? '',
+      }
+    }
+    const link = linkProblem(
+      s as Scanned & { header: SegmentHeader },
+      i,
+      first,
+      segs[i - 1],
+      checkpointLsn,
+    )
+    if (link) return link
+    if (s.damage) {
+      const newest = i === segs.length - 1
+      return {
+        index: i,
+        offset: s.damage.offset,
+        reason: s.damage.reason,
+        hard: s.damage.hard || !newest || s.acknowledged,
+        detail: REASON_TEXT[s.damage.reason] + acknowledgedDetail(s),
+      }
+    }
+  }
+  return undefined
+}
+
+/** How the log is cut at a problem the mode repairs. */
+interface Cut {
+  truncate: { path: string; offset: number } | undefined
+  dropped: RecoveryDrop[]
+  /** Files to unlink. */
+  remove: string[]
+  /** Segments kept: those before this index. */
+  keepCount: number
+}
+
+/**
+ * Refuses `problem` with `ERR_CORRUPTION` unless `mode` repairs it, and otherwise cuts the log
+ * there: truncates the segment at the problem (or removes it, if its header is bad) and removes
+ * every later segment.
+ */
+function cutAt(segs: Scanned[], problem: Problem, mode: RecoveryMode): Cut {
+  const s = segs[problem.index] as Scanned
+  if (mode === 'absolute-consistency' || (mode === 'tolerate-torn-tail' && problem.hard)) {
+    throw corruption(s.path, problem.offset, problem.reason, problem.detail)
+  }
+  const cut: Cut = { truncate: undefined, dropped: [], remove: [], keepCount: problem.index }
+  if (problem.offset >= SEGMENT_HEADER_BYTES && s.header) {
+    cut.truncate = { path: s.path, offset: problem.offset }
+    cut.dropped.push({
+      file: s.path,
+      offset: problem.offset,
+      bytesDropped: s.size - problem.offset,
+      reason: problem.reason,
+    })
+    cut.keepCount = problem.index + 1
+  } else {
+    cut.remove.push(s.path)
+    cut.dropped.push({ file: s.path, offset: 0, bytesDropped: s.size, reason: problem.reason })
+  }
+  for (let i = problem.index + 1; i < segs.length; i++) {
+    const later = segs[i] as Scanned
+    cut.remove.push(later.path)
+    cut.dropped.push({
+      file: later.path,
+      offset: 0,
+      bytesDropped: later.size,
+      reason: 'after-corruption',
+    })
+  }
+  return cut
+}
+
+/** The segments before `keepCount`: obsolete ones (before `first`) and those the log keeps. */
+function keptSegments(
+  segs: Scanned[],
+  keepCount: number,
+  first: number,
+): { kept: KeptSegment[]; obsolete: KeptSegment[] } {
+  const kept: KeptSegment[] = []
+  const obsolete: KeptSegment[] = []
+  for (let i = 0; i < keepCount; i++) {
+    const s = segs[i] as Scanned
+    const next = segs[i + 1]
+    const h = s.header
+    const seg: KeptSegment = {
+      id: s.id,
+      path: s.path,
+      prevEndLsn: h ? h.prevEndLsn : 0,
+      baseLsn: h ? h.baseLsn : 0,
+      // A damaged obsolete segment ends where its successor says it does.
+      endLsn: i < first ? (next?.header?.prevEndLsn ?? s.endLsn) : s.endLsn,
+      validEnd: s.validEnd,
+      checksum: s.checksum,
+    }
+    if (i < first) obsolete.push(seg)
+    else kept.push(seg)
+  }
+  return { kept, obsolete }
+}
+
 /**
  * Reads and validates the log in `dir` and returns what to do (see the module comment). Only
  * reads: a missing directory plans like an empty one (`Wal.open` creates it first).
@@ -218,24 +383,7 @@ export function planRecovery(
   mode: RecoveryMode,
   minNextLsn: number,
 ): RecoveryPlan {
-  const names = fs.exists(dir) ? fs.readdir(dir) : []
-  const remove: string[] = []
-  const removedFiles: string[] = []
-  const ids: number[] = []
-  let maxId = 0
-  for (const name of names) {
-    if (TEMP_PATTERN.test(name)) {
-      remove.push(join(dir, name))
-      removedFiles.push(join(dir, name))
-      maxId = Math.max(maxId, Number(name.slice(0, 20)))
-      continue
-    }
-    const id = parseSegmentFileName(name)
-    if (id > 0) ids.push(id)
-  }
-  ids.sort((a, b) => a - b)
-  const segs = ids.map((id) => scanSegment(fs, join(dir, segmentFileName(id)), id))
-  for (const id of ids) maxId = Math.max(maxId, id)
+  const { segs, temps, maxId } = readDirectory(fs, dir)
 
   // Newest checkpoint, and the highest LSN any header reserved (never handed out again).
   let checkpointLsn = 0
@@ -257,123 +405,20 @@ export function planRecovery(
     }
   }
 
-  // The first problem among the relevant segments, in log order.
-  let problem: Problem | undefined
-  for (let i = first; i < segs.length && !problem; i++) {
-    const s = segs[i] as Scanned
-    const newest = i === segs.length - 1
-    if (!s.header) {
-      problem = {
-        index: i,
-        offset: 0,
-        reason: 'bad-segment-header',
-        hard: true,
-        detail: s.headerDamage ?? '',
-      }
-      break
-    }
-    if (i === first) {
-      if (s.id > 1 && s.header.prevEndLsn - 1 > checkpointLsn) {
-        problem = {
-          index: i,
-          offset: 0,
-          reason: 'missing-segment',
-          hard: true,
-          detail: `segments before ${s.id} are missing (operations from LSN ${s.header.prevEndLsn - 1} down are not checkpointed)`,
-        }
-        break
-      }
-    } else {
-      const prev = segs[i - 1] as Scanned
-      if (prev.endLsn !== s.header.prevEndLsn) {
-        const gap = s.id !== prev.id + 1
-        problem = {
-          index: i,
-          offset: 0,
-          reason: gap ? 'missing-segment' : 'lsn-out-of-order',
-          hard: true,
-          detail: gap
-            ? `segment(s) between ${prev.id} and ${s.id} are missing`
-            : `segment ${s.id} expects the previous one to end at LSN ${s.header.prevEndLsn}, it ends at ${prev.endLsn}`,
-        }
-        break
-      }
-    }
-    if (s.damage) {
-      problem = {
-        index: i,
-        offset: s.damage.offset,
-        reason: s.damage.reason,
-        hard: s.damage.hard || !newest || s.acknowledged,
-        detail: REASON_TEXT[s.damage.reason] + acknowledgedDetail(s),
-      }
-    }
-  }
-
-  const dropped: RecoveryDrop[] = []
-  let truncate: { path: string; offset: number } | undefined
-  let keepCount = segs.length
-  if (problem) {
-    const s = segs[problem.index] as Scanned
-    const soft = !problem.hard
-    if (mode === 'absolute-consistency' || (mode === 'tolerate-torn-tail' && !soft)) {
-      throw corruption(s.path, problem.offset, problem.reason, problem.detail)
-    }
-    // Tolerated torn tail, or point-in-time: cut at the problem.
-    if (problem.offset >= SEGMENT_HEADER_BYTES && s.header) {
-      truncate = { path: s.path, offset: problem.offset }
-      dropped.push({
-        file: s.path,
-        offset: problem.offset,
-        bytesDropped: s.size - problem.offset,
-        reason: problem.reason,
-      })
-      keepCount = problem.index + 1
-    } else {
-      remove.push(s.path)
-      dropped.push({ file: s.path, offset: 0, bytesDropped: s.size, reason: problem.reason })
-      keepCount = problem.index
-    }
-    for (let i = problem.index + 1; i < segs.length; i++) {
-      const later = segs[i] as Scanned
-      remove.push(later.path)
-      dropped.push({
-        file: later.path,
-        offset: 0,
-        bytesDropped: later.size,
-        reason: 'after-corruption',
-      })
-    }
-  }
+  const problem = firstProblem(segs, first, checkpointLsn)
+  const cut: Cut = problem
+    ? cutAt(segs, problem, mode)
+    : { truncate: undefined, dropped: [], remove: [], keepCount: segs.length }
 
   // The newest kept segment's zero padding (left by a crash) is cut off like a torn tail, but
   // not reported: it is not damage.
-  const newestKept = segs[keepCount - 1]
-  if (truncate === undefined && keepCount - 1 >= first && newestKept?.header) {
+  const newestKept = segs[cut.keepCount - 1]
+  if (cut.truncate === undefined && cut.keepCount - 1 >= first && newestKept?.header) {
     if (newestKept.size > newestKept.validEnd) {
-      truncate = { path: newestKept.path, offset: newestKept.validEnd }
+      cut.truncate = { path: newestKept.path, offset: newestKept.validEnd }
     }
   }
-
-  const kept: KeptSegment[] = []
-  const obsolete: KeptSegment[] = []
-  for (let i = 0; i < keepCount; i++) {
-    const s = segs[i] as Scanned
-    const next = segs[i + 1]
-    const h = s.header
-    const seg: KeptSegment = {
-      id: s.id,
-      path: s.path,
-      prevEndLsn: h ? h.prevEndLsn : 0,
-      baseLsn: h ? h.baseLsn : 0,
-      // A damaged obsolete segment ends where its successor says it does.
-      endLsn: i < first ? (next?.header?.prevEndLsn ?? s.endLsn) : s.endLsn,
-      validEnd: s.validEnd,
-      checksum: s.checksum,
-    }
-    if (i < first) obsolete.push(seg)
-    else kept.push(seg)
-  }
+  const { kept, obsolete } = keptSegments(segs, cut.keepCount, first)
 
   const nextSegmentId = maxId + 1
   const last = kept[kept.length - 1]
@@ -391,12 +436,11 @@ export function planRecovery(
       records += Math.max(0, seg.endLsn - Math.max(seg.baseLsn, checkpointLsn + 1))
     }
   }
-  for (const seg of obsolete) removedFiles.push(seg.path)
   return {
     segments: kept,
     obsolete,
-    truncate,
-    remove,
+    truncate: cut.truncate,
+    remove: [...temps, ...cut.remove],
     checkpointLsn,
     endLsn,
     nextLsn,
@@ -409,8 +453,8 @@ export function planRecovery(
       checkpointLsn: BigInt(checkpointLsn),
       lastLsn: BigInt(lastLsn),
       nextLsn: BigInt(nextLsn),
-      dropped,
-      removedFiles,
+      dropped: cut.dropped,
+      removedFiles: [...temps, ...obsolete.map((seg) => seg.path)],
     },
   }
 }
