@@ -99,7 +99,7 @@ export class ReplayIterator implements IterableIterator<WalRecord> {
         this.batchLeft = view.getUint32(p + 8, true)
         this.batchPos = p + BATCH_FIXED_BYTES
       }
-      // Checkpoint frames carry no operation.
+      // Checkpoint and durable-watermark frames carry no operation: skipped.
     }
   }
 

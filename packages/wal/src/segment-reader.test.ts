@@ -7,10 +7,11 @@ import {
   encodeBatch,
   encodeCheckpoint,
   encodeDelete,
+  encodeDurable,
   encodePut,
   setU64,
 } from './record-codec.js'
-import { hasValidFrameAfter, scanFrames } from './segment-reader.js'
+import { durableMarkAfter, hasValidFrameAfter, scanFrames } from './segment-reader.js'
 
 /** Three frames: put lsn 1 (at 0), delete lsn 2 (at 29), put lsn 3 (at 54). */
 function threeFrames(): { buf: Uint8Array; view: DataView; offsets: number[] } {
@@ -219,5 +220,69 @@ describe('hasValidFrameAfter', () => {
     const { buf, offsets } = threeFrames()
     expect(hasValidFrameAfter(buf.subarray(0, buf.length - 1), offsets[2] as number, 3)).toBe(false)
     expect(hasValidFrameAfter(new Uint8Array(1000), 0, 1)).toBe(false)
+  })
+})
+
+/** Watermark (durable 0, end 0) at 0, put LSN 1, watermark (durable 1, end 25), put LSN 2. */
+function watermarkedFrames(): { buf: Uint8Array; view: DataView; offsets: number[] } {
+  const buf = new Uint8Array(256)
+  const view = new DataView(buf.buffer)
+  const offsets = [0]
+  let at = encodeDurable(buf, view, 0, 0, 0)
+  offsets.push(at)
+  at = encodePut(buf, view, at, 1, 10, new Uint8Array([1, 2]))
+  offsets.push(at)
+  at = encodeDurable(buf, view, at, 1, offsets[1] as number)
+  offsets.push(at)
+  at = encodePut(buf, view, at, 2, 20, new Uint8Array([3]))
+  offsets.push(at)
+  return { buf: buf.subarray(0, at), view, offsets }
+}
+
+describe('durable-watermark frames', () => {
+  it('scan as frames without operations and report the largest watermark', () => {
+    const { buf } = watermarkedFrames()
+    expect(scanFrames(buf, 0, 1)).toEqual({
+      validEnd: buf.length,
+      endLsn: 3,
+      checkpointLsn: 0,
+      durableLsn: 1,
+      durableEnd: 25,
+      frames: 4,
+      damage: undefined,
+    })
+  })
+
+  it('are bad-record-type in a version-1 segment', () => {
+    const { buf } = watermarkedFrames()
+    expect(scanFrames(buf, 0, 1, 1).damage).toEqual({
+      offset: 0,
+      reason: 'bad-record-type',
+      hard: false,
+    })
+  })
+
+  it('claiming an LSN not yet written, or bytes at or after themselves, are bad payloads', () => {
+    const { buf, view, offsets } = watermarkedFrames()
+    const second = offsets[2] as number
+    encodeDurable(buf, view, second, 2, 25) // LSN 2 comes after this frame
+    expect(scanFrames(buf, 0, 1).damage).toEqual({
+      offset: second,
+      reason: 'bad-payload',
+      hard: true,
+    })
+    encodeDurable(buf, view, second, 1, second + 1)
+    expect(scanFrames(buf, 0, 1).damage?.reason).toBe('bad-payload')
+    encodeDurable(buf, view, second, 1, second) // exactly up to itself is fine
+    expect(scanFrames(buf, 0, 1).damage).toBeUndefined()
+  })
+
+  it('durableMarkAfter finds the largest intact watermark after damage, never a torn one', () => {
+    const { buf, offsets } = watermarkedFrames()
+    flipBits(buf, (offsets[1] as number) + 12, 1) // damage the first put
+    expect(durableMarkAfter(buf, offsets[1] as number)).toEqual({ lsn: 1, end: 25 })
+    flipBits(buf, (offsets[2] as number) + 12, 1) // and the second watermark
+    expect(durableMarkAfter(buf, offsets[1] as number)).toEqual({ lsn: 0, end: 0 })
+    expect(durableMarkAfter(new Uint8Array(1000), 0)).toEqual({ lsn: 0, end: 0 })
   })
 })
