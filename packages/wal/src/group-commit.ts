@@ -130,8 +130,8 @@ export class CommitGroup {
 /**
  * Group commit: appends encode into `pending`; one loop at a time takes the pending group, puts
  * the durable watermark (the highest LSN known durable, and how much of the segment is) in front
- * of it, writes it with one `write()`, fdatasyncs it (per the sync mode) off the event loop, and answers its
- * waiters, while the next group gathers. A failed write or sync fails the log for good: the group
+ * of it, writes it with one `write()`, fdatasyncs it (per the sync mode) off the event loop, and
+ * answers its waiters, while the next group gathers. A failed write or sync fails the log for good: the group
  * in flight and everything pending reject with `ERR_WAL_FAILED`, and nothing is retried.
  */
 export class GroupCommit {
