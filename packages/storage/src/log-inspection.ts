@@ -13,54 +13,61 @@ export interface LogSummary {
   checkpointLsn: number
   /** The log's own recovery report, as opening it would produce. */
   report: RecoveryReport
-  /** The log, opened through the overlay: `checkLogAgrees` reads it; close it after. */
-  wal: Wal
 }
 
 /**
- * Plans the log's recovery without changing anything on disk: the log is opened through a
- * copy-on-write overlay (its repairs and its new segment stay in memory; the caller closes it).
- * It throws exactly where a real open would (`ERR_CORRUPTION` for damage the mode may not
- * repair).
+ * Plans the log's recovery without changing anything on disk (`Wal.inspect`). It throws exactly
+ * where a real open would (`ERR_CORRUPTION` for damage the mode may not repair).
  */
-export async function inspectLog(
+export function inspectLog(fs: FileSystem, dir: string, options: WalOptions): LogSummary {
+  let report: RecoveryReport
+  try {
+    report = Wal.inspect(dir, { ...options, fs })
+  } catch (err) {
+    throw toStorageError(err)
+  }
+  return {
+    exists: fs.exists(dir),
+    lastLsn: Number(report.lastLsn),
+    checkpointLsn: Number(report.checkpointLsn),
+    report,
+  }
+}
+
+/**
+ * Identity between the log and the data: every operation in the log whose LSN a data record
+ * also carries must be of the same key (LSN -> key is one function across a store; a log segment
+ * restored from another store's backup has valid checksums and plausible LSNs too). Reads the log
+ * through a copy-on-write overlay, so nothing changes on disk. Throws `ERR_CORRUPTION` naming the
+ * log otherwise. Costs one more pass over the log's live part, only when the data holds records
+ * above the log's checkpoint (after a crash).
+ */
+export async function checkLogAgrees(
   fs: FileSystem,
   dir: string,
   options: WalOptions,
-): Promise<LogSummary> {
-  const exists = fs.exists(dir)
+  keyByLsn: Map<number, number>,
+): Promise<void> {
+  if (keyByLsn.size === 0) return
   let wal: Wal
   try {
     wal = await Wal.open(dir, { ...options, fs: new ReadOnlyOverlayFileSystem(fs) })
   } catch (err) {
     throw toStorageError(err)
   }
-  const report = wal.recovery
-  return {
-    exists,
-    lastLsn: Number(report.lastLsn),
-    checkpointLsn: Number(report.checkpointLsn),
-    report,
-    wal,
-  }
-}
-
-/**
- * Identity between the log and the data: every operation in the log whose LSN a data record
- * also carries must be of the same key (a log segment restored from another store's backup has
- * valid checksums and plausible LSNs too). Throws `ERR_CORRUPTION` naming the log otherwise.
- */
-export function checkLogAgrees(log: LogSummary, keyByLsn: Map<number, number>): void {
-  if (keyByLsn.size === 0) return
-  for (const r of log.wal.replay()) {
-    const want = keyByLsn.get(Number(r.lsn))
-    if (want !== undefined && want !== r.key) {
-      throw corruption(
-        log.wal.dir,
-        0,
-        `the log's operation ${r.lsn} is for key ${r.key} but the data files hold key ${want} ` +
-          'at that LSN: the log is not from this store',
-      )
+  try {
+    for (const r of wal.replay()) {
+      const want = keyByLsn.get(Number(r.lsn))
+      if (want !== undefined && want !== r.key) {
+        throw corruption(
+          dir,
+          0,
+          `the log's operation ${r.lsn} is for key ${r.key} but the data files hold key ${want} ` +
+            'at that LSN: the log is not from this store',
+        )
+      }
     }
+  } finally {
+    await wal.close().catch(() => {}) // nothing of it is on disk
   }
 }

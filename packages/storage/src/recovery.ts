@@ -6,7 +6,7 @@ import { AlexStorageError, ErrorCode } from './errors.js'
 import { retiredName, segmentName, walPath } from './file-names.js'
 import { TYPE_PUT, TYPE_TOMBSTONE } from './format.js'
 import type { StoreLock } from './lock-file.js'
-import { checkLogAgrees, inspectLog, type LogSummary } from './log-inspection.js'
+import { checkLogAgrees, inspectLog } from './log-inspection.js'
 import type { ResolvedOptions } from './options.js'
 import { ReadOnlyOverlayFileSystem } from './read-only-file-system.js'
 import { planRecovery, type RecoveryPlan } from './recovery-plan.js'
@@ -55,17 +55,10 @@ export async function recover(
   const readOnly = options.readOnly
   const walOptions = logOptions(options, readOnly ? new ReadOnlyOverlayFileSystem(fs) : fs)
   let plan: RecoveryPlan
-  let log: LogSummary | undefined
   try {
-    log = await inspectLog(fs, walPath(dir), walOptions)
+    const log = inspectLog(fs, walPath(dir), walOptions)
     plan = planRecovery(fs, dir, options, log, lock?.tookOverFrom !== undefined)
-    checkLogAgrees(log, plan.keyByLsn)
-  } catch (err) {
-    throw toStorageError(err)
-  } finally {
-    await log?.wal.close().catch(() => {}) // opened through the overlay: nothing on disk
-  }
-  try {
+    await checkLogAgrees(fs, walPath(dir), walOptions, plan.keyByLsn)
     if (!readOnly) await applyFileChanges(fs, dir, plan)
   } catch (err) {
     throw toStorageError(err)
