@@ -62,6 +62,7 @@ class Ledger {
 
 interface Workload {
   sync: 'always' | 'none'
+  blockingSync: boolean
   segmentBytes: number
   steps: number
 }
@@ -105,7 +106,12 @@ async function runWorkload(
 ): Promise<void> {
   let key = 0
   try {
-    let wal = await Wal.open(DIR, { fs, sync: work.sync, segmentBytes: work.segmentBytes })
+    const options = {
+      sync: work.sync,
+      blockingSync: work.blockingSync,
+      segmentBytes: work.segmentBytes,
+    }
+    let wal = await Wal.open(DIR, { fs, ...options })
     for (let step = 0; step < work.steps; step++) {
       const r = rand()
       if (r < 0.55) {
@@ -135,7 +141,7 @@ async function runWorkload(
       } else {
         await wal.close()
         for (const l of ledger.ops.keys()) ledger.acked.add(l)
-        wal = await Wal.open(DIR, { fs, sync: work.sync, segmentBytes: work.segmentBytes })
+        wal = await Wal.open(DIR, { fs, ...options })
       }
     }
     await wal.close()
@@ -198,6 +204,7 @@ export async function soakRound(seed: number): Promise<SoakRoundResult> {
   const rand = random(seed)
   const work: Workload = {
     sync: rand() < 0.6 ? 'always' : 'none',
+    blockingSync: rand() < 0.2,
     segmentBytes: [4096, 8192, 65536][Math.floor(rand() * 3)] as number,
     steps: 5 + Math.floor(rand() * 30),
   }
