@@ -958,6 +958,11 @@ function badOperation(at: number, what: string): AlexStorageError {
 function prepareDir(fs: FileSystem, dir: string, readOnly: boolean): StoreLock | undefined {
   if (readOnly) {
     if (!fs.exists(dir)) throw noStore(dir)
+    try {
+      fs.readdir(dir) // a regular file, or a directory it may not read, is refused here
+    } catch (err) {
+      throw openFailure(dir, err, true)
+    }
     return undefined
   }
   try {
@@ -973,14 +978,15 @@ function prepareDir(fs: FileSystem, dir: string, readOnly: boolean): StoreLock |
 }
 
 /**
- * The error of a failed step of `open`: ours as it is; from `mkdir`, a path that is a file
- * (`EEXIST`, `ENOTDIR`) is `ERR_INVALID_ARGUMENT`; any other OS error (`EACCES`, `EROFS`,
- * `ENOSPC`, `EIO`) is `ERR_STORE_FAILED`. The OS error is the `cause`.
+ * The error of a failed step of `open`: ours as it is; from the directory check (`mkdir`, or
+ * `readdir` for a read-only open), a path that is a file (`EEXIST`, `ENOTDIR`) is
+ * `ERR_INVALID_ARGUMENT`; any other OS error (`EACCES`, `EROFS`, `ENOSPC`, `EIO`) is
+ * `ERR_STORE_FAILED`. The OS error is the `cause`.
  */
-function openFailure(dir: string, err: unknown, mkdir: boolean): AlexStorageError {
+function openFailure(dir: string, err: unknown, dirCheck: boolean): AlexStorageError {
   if (err instanceof AlexStorageError) return err
   const code = (err as NodeJS.ErrnoException).code
-  if (mkdir && (code === 'EEXIST' || code === 'ENOTDIR')) {
+  if (dirCheck && (code === 'EEXIST' || code === 'ENOTDIR')) {
     return new AlexStorageError(
       ErrorCode.INVALID_ARGUMENT,
       `cannot open the store at ${dir}: the path or a parent is not a directory (${code})`,

@@ -158,6 +158,9 @@ describe('OS errors at open', () => {
         expect(err).toMatchObject({ name: 'AlexStorageError', code: 'ERR_INVALID_ARGUMENT' })
         expect(err.cause).toMatchObject({ code })
       }
+      const readOnly = await AlexStorage.open(file, { readOnly: true }).catch((e) => e)
+      expect(readOnly).toMatchObject({ name: 'AlexStorageError', code: 'ERR_INVALID_ARGUMENT' })
+      expect(readOnly.cause).toMatchObject({ code: 'ENOTDIR' })
       mkdirSync(join(dir, 'ok'))
       await (await AlexStorage.open(join(dir, 'ok'))).close()
     } finally {
