@@ -145,32 +145,46 @@ function nodeBinary(version) {
  * parallel, from the npm registry). Resolves with a Map from version to `{ bin }` or `{ error }`.
  * Only network and disk work, so it can run while the tests use the CPUs.
  */
-export function prefetchNodes(matrix = nodeMatrix()) {
+export function prefetchNodes(matrix) {
+  let versions
+  try {
+    versions = (matrix ?? nodeMatrix()).map((node) => node.version)
+  } catch (err) {
+    return Promise.resolve(new Map([['*', { error: String(err) }]]))
+  }
   return Promise.all(
-    matrix.map(async ({ version }) => {
-      const bin = nodeBinary(version)
-      if (!existsSync(bin)) {
-        const final = join(cacheDir(), nodePackage(version))
-        const partial = `${final}.partial-${process.pid}`
-        rmSync(partial, { recursive: true, force: true })
-        mkdirSync(partial, { recursive: true })
-        const args = ['install', '--prefix', partial, '--no-save', '--no-package-lock']
-        args.push('--no-audit', '--no-fund', '--loglevel=error', nodePackage(version))
-        const res = await run('npm', args, { env: cleanEnv(), timeout: 1_800_000 })
-        if (res.code !== 0) {
-          rmSync(partial, { recursive: true, force: true })
-          return [version, { error: `npm install ${nodePackage(version)} failed:\n${res.output}` }]
-        }
-        rmSync(final, { recursive: true, force: true })
-        renameSync(partial, final)
+    versions.map(async (version) => {
+      try {
+        return [version, await fetchNode(version)]
+      } catch (err) {
+        return [version, { error: String(err?.stack ?? err) }]
       }
-      const res = await run(bin, ['--version'])
-      if (res.output.trim() !== `v${version}`) {
-        return [version, { error: `${bin} --version said ${JSON.stringify(res.output.trim())}` }]
-      }
-      return [version, { bin }]
     }),
   ).then((entries) => new Map(entries))
+}
+
+async function fetchNode(version) {
+  const bin = nodeBinary(version)
+  if (!existsSync(bin)) {
+    const final = join(cacheDir(), nodePackage(version))
+    const partial = `${final}.partial-${process.pid}`
+    rmSync(partial, { recursive: true, force: true })
+    mkdirSync(partial, { recursive: true })
+    const args = ['install', '--prefix', partial, '--no-save', '--no-package-lock']
+    args.push('--no-audit', '--no-fund', '--loglevel=error', nodePackage(version))
+    const res = await run('npm', args, { env: cleanEnv(), timeout: 1_800_000 })
+    if (res.code !== 0) {
+      rmSync(partial, { recursive: true, force: true })
+      return { error: `npm install ${nodePackage(version)} failed:\n${res.output}` }
+    }
+    rmSync(final, { recursive: true, force: true })
+    renameSync(partial, final)
+  }
+  const res = await run(bin, ['--version'])
+  if (res.output.trim() !== `v${version}`) {
+    return { error: `${bin} --version said ${JSON.stringify(res.output.trim())}` }
+  }
+  return { bin }
 }
 
 // --- the checks ------------------------------------------------------------------------------
@@ -234,8 +248,6 @@ function tsconfig(resolution, files) {
  */
 export async function runConsumerChecks({ prefetch, log = console.log } = {}) {
   const started = performance.now()
-  const matrix = nodeMatrix()
-  const nodes = prefetch ?? prefetchNodes(matrix)
   const results = []
   const record = (name, ok, ms, detail = '') => {
     results.push({ name, ok })
@@ -248,6 +260,14 @@ export async function runConsumerChecks({ prefetch, log = console.log } = {}) {
     }
     return ok
   }
+  let matrix
+  try {
+    matrix = nodeMatrix()
+  } catch (err) {
+    record('read the Node floor from engines', false, 0, String(err))
+    matrix = LTS_VERSIONS.map((version) => ({ version, label: `LTS ${version.split('.')[0]}` }))
+  }
+  const nodes = prefetch ?? prefetchNodes(matrix)
   const work = mkdtempSync(join(tmpdir(), 'alex-consumer-'))
   const tarballs = join(work, 'tarballs')
   const app = join(work, 'app')
@@ -340,7 +360,9 @@ export async function runConsumerChecks({ prefetch, log = console.log } = {}) {
     )
     const available = await nodes
     for (const node of [current, ...matrix]) {
-      const found = node.bin ? { bin: node.bin } : available.get(node.version)
+      const found = node.bin
+        ? { bin: node.bin }
+        : (available.get(node.version) ?? available.get('*'))
       const title = `Node ${node.version} (${node.label})`
       for (const [format, file] of [
         ['ESM (import)', 'smoke.mjs'],
