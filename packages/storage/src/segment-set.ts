@@ -54,6 +54,13 @@ export class SegmentSet {
   backgroundSyncs = 0
   /** Called when a background fsync fails (the store fails: an fsync is never retried). */
   onSyncFailure: (err: unknown) => void = () => {}
+  /**
+   * Called before any record bytes are written to a segment file: it must make the log records
+   * of everything applied so far durable first (the WAL rule: a data file never holds an
+   * operation the log could lose, whatever the sync mode). Recovery's replay needs none: what it
+   * replays is durable in the log already.
+   */
+  logBarrier: () => void = () => {}
   private readonly fs: FileSystem
   private readonly dir: string
   private readonly segmentBytes: number
@@ -162,7 +169,7 @@ export class SegmentSet {
    */
   seal(segment: DataSegment): void {
     segment.sealed = true
-    segment.flush()
+    this.write(segment)
     if (segment.written < segment.length) this.unflushedSealed.push(segment)
     else this.syncSealed(segment)
   }
@@ -202,11 +209,13 @@ export class SegmentSet {
    */
   flushDue(): void {
     const active = this.active
-    if (active !== undefined && active.flushLimit - active.written >= FLUSH_BYTES) active.flush()
+    if (active !== undefined && active.flushLimit - active.written >= FLUSH_BYTES) {
+      this.write(active)
+    }
     const sealed = this.unflushedSealed
     for (let i = sealed.length - 1; i >= 0; i--) {
       const s = sealed[i]!
-      s.flush()
+      this.write(s)
       if (s.written >= s.length) {
         sealed.splice(i, 1)
         this.syncSealed(s)
@@ -312,7 +321,14 @@ export class SegmentSet {
 
   /** Writes every segment's flushable bytes to its file. */
   flushAll(): void {
-    for (const s of this.slots) s?.flush()
+    for (const s of this.slots) if (s !== undefined) this.write(s)
+  }
+
+  /** Writes `segment`'s flushable bytes, after the log barrier (see `logBarrier`). */
+  private write(segment: DataSegment): void {
+    if (segment.written >= segment.flushLimit || segment.memoryOnly) return
+    this.logBarrier()
+    segment.flush()
   }
 
   /** Closes every file handle. */

@@ -250,6 +250,23 @@ export class GroupCommit {
     await files.deleteCovered(this.checkpointLsn)
   }
 
+  /**
+   * Makes every frame already written durable now (a blocking fdatasync), outside the group
+   * commit's own schedule. A failure fails the log, as any failed fsync does (never retried).
+   */
+  syncWrittenNow(): void {
+    if (this.failure !== undefined) throw this.failure
+    const upTo = this.writtenLsn
+    if (upTo <= this.durableLsn) return
+    try {
+      this.files.syncNow()
+    } catch (err) {
+      this.fail(err)
+      throw this.failure
+    }
+    if (upTo > this.durableLsn) this.durableLsn = upTo
+  }
+
   /** Enters the failed state: rejects the group in flight and everything pending. */
   fail(cause: unknown, inFlight?: CommitGroup): void {
     if (this.failure === undefined) {

@@ -151,6 +151,21 @@ export class SegmentFiles {
     if (upTo > this.syncedBytes) this.syncedBytes = upTo
   }
 
+  /**
+   * fdatasyncs the active segment now, on the calling thread (blocking), even while an
+   * asynchronous fsync is in flight: that one may not cover the latest write. During a rotation
+   * the old segment is still the open one until the new one exists. Throws on failure (fatal).
+   */
+  syncNow(): void {
+    const upTo = this.activeBytes
+    const start = performance.now()
+    ;(this.handle as FileHandle).syncSync()
+    this.counters.fsyncs++
+    this.counters.fsyncLatency.record((performance.now() - start) * 1000)
+    this.dirty = false // synchronous: nothing was written in between
+    if (upTo > this.syncedBytes) this.syncedBytes = upTo
+  }
+
   private async timedSync(handle: FileHandle): Promise<void> {
     const start = performance.now()
     if (this.blockingSync) handle.syncSync()

@@ -241,6 +241,20 @@ export class Wal {
     })
   }
 
+  /**
+   * Makes every operation already written to the log file durable now, with an fdatasync on the
+   * calling thread (it blocks the event loop while it runs; nothing happens if they are durable
+   * already). It is for a caller that must not let another file get ahead of the log: the store
+   * writes a data record only once its log record is durable, in every sync mode. An operation
+   * whose promise resolved has been written, so it is covered; `lastDurableLsn` says what is.
+   * Throws `ERR_CLOSED`, or `ERR_WAL_FAILED` (the fsync failed: the log fails, never retried).
+   */
+  syncWrittenSync(): void {
+    const refused = this.refusal()
+    if (refused) throw refused
+    this.commit.syncWrittenNow()
+  }
+
   /** Makes everything appended so far durable, whatever the `sync` mode. */
   sync(): Promise<void> {
     const refused = this.refusal()
