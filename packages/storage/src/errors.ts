@@ -97,3 +97,18 @@ export function unknownKey(
     `unknown ${what} '${name}'${hint}; known: ${known.join(', ')}`,
   )
 }
+
+/**
+ * A read that failed: an `AlexStorageError` passes through; an OS error (EIO, EBADF, ...) becomes
+ * `ERR_STORE_FAILED` naming the file and offset, with the OS error as `cause`. The store stays
+ * open and writable (a failed read is not a failed write), so the caller may retry or close.
+ */
+export function readFailed(file: string, offset: number, cause: unknown): AlexStorageError {
+  if (cause instanceof AlexStorageError) return cause
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  return new AlexStorageError(
+    ErrorCode.STORE_FAILED,
+    `reading ${file} at offset ${offset} failed: ${detail}`,
+    { file, offset, cause },
+  )
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { FileSystem } from '@alex/wal'
 import { readValueLength } from './data-record.js'
 import { DataSegment, misplaced } from './data-segment.js'
-import { AlexStorageError, ErrorCode } from './errors.js'
+import { AlexStorageError, ErrorCode, readFailed } from './errors.js'
 import { segmentName } from './file-names.js'
 import {
   MAX_SLOTS,
@@ -278,7 +278,8 @@ export class SegmentSet {
         // serving this segment record by record (each read validates its own record and key).
         // A bad header (offset 0) means the file is not this segment at all: never fall back.
         const e = err as AlexStorageError
-        if (e.code !== ErrorCode.CORRUPTION || e.offset === 0) throw err
+        if (e.code !== ErrorCode.CORRUPTION || e.offset === 0)
+          throw readFailed(segment.path, 0, err)
         segment.loadFailed = true
       }
     }
@@ -297,7 +298,11 @@ export class SegmentSet {
       )
     }
     this.diskReads++
-    return segment.readValue(offset, key)
+    try {
+      return segment.readValue(offset, key)
+    } catch (err) {
+      throw readFailed(segment.path, offset, err)
+    }
   }
 
   /** Every segment in use, in slot order. */

@@ -8,8 +8,9 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
+import { FaultInjectionFileSystem } from '@alex/wal/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AlexStorage, type AlexStorageOptions } from '../src/index.js'
+import { AlexStorage, AlexStorageError, type AlexStorageOptions } from '../src/index.js'
 import { hashDir, tempDir, valueFor } from './helpers.js'
 
 /**
@@ -175,5 +176,30 @@ describe('full scan in the default mode', () => {
     } finally {
       rmSync(image, { recursive: true, force: true })
     }
+  })
+})
+
+describe('read errors are typed', () => {
+  it('an EIO on a cold read is an AlexStorageError with the OS error as cause; the store stays usable', async () => {
+    const fs = new FaultInjectionFileSystem({ seed: 11 })
+    const opts: AlexStorageOptions = { ...OPTS, fs, cacheBytes: 0 }
+    const db = await AlexStorage.open('/db', opts)
+    for (let k = 0; k < 80; k++) await db.put(k, valueFor(k, 1, 150))
+    await db.close()
+    const again = await AlexStorage.open('/db', opts)
+    fs.injectFault({ op: 'read', nth: 1, code: 'EIO', path: '/db/data-' })
+    let err: unknown
+    try {
+      again.get(3)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(AlexStorageError)
+    expect(err).toMatchObject({ code: 'ERR_STORE_FAILED', cause: { code: 'EIO' } })
+    fs.clearFaults()
+    expect(again.get(3)).toEqual(valueFor(3, 1, 150))
+    expect(again.failed).toBe(false)
+    await again.put(200, valueFor(200, 1, 10))
+    await again.close()
   })
 })

@@ -302,3 +302,21 @@ describe('FaultInjectionFileSystem: crashes and faults', () => {
     expect(performance.now() - start).toBeGreaterThanOrEqual(15)
   })
 })
+
+describe('FaultInjectionFileSystem: read faults', () => {
+  it('an injected read fault throws once, with its code, on a matching path only', () => {
+    const fs = new FaultInjectionFileSystem({ seed: 1 })
+    fs.mkdir('/d')
+    const h = fs.open('/d/a', 'w+')
+    h.write(new Uint8Array([1, 2, 3]), 0, 3, 0)
+    const other = fs.open('/d/b', 'w+')
+    fs.injectFault({ op: 'read', nth: 1, code: 'EIO', path: '/d/a' })
+    const buf = new Uint8Array(3)
+    expect(other.read(buf, 0, 3, 0)).toBe(0) // another path: not counted
+    expect(() => h.read(buf, 0, 3, 0)).toThrow(expect.objectContaining({ code: 'EIO' }))
+    expect(h.read(buf, 0, 3, 0)).toBe(3)
+    expect([...buf]).toEqual([1, 2, 3])
+    h.close()
+    other.close()
+  })
+})

@@ -211,7 +211,8 @@ class FaultFileHandle implements FileHandle {
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     this.check('read')
-    this.owner.takeFault('read', this.path)
+    const fault = this.owner.takeFault('read', this.path)
+    if (fault) throw fsError(fault.code, 'read', this.path)
     const inode = this.inode
     if (position >= inode.size) return 0
     const n = Math.min(length, inode.size - position)
