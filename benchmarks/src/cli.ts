@@ -25,7 +25,9 @@ import {
   RESULTS_FORMAT,
   SPREAD_WARN,
   suspiciousDurability,
+  WIDE_LIST_MAX,
   wideSpreads,
+  widestFirst,
 } from './results.js'
 import { renderTable } from './table.js'
 import { workloadById } from './workloads.js'
@@ -35,7 +37,12 @@ const REPO_DIR = resolve(PACKAGE_DIR, '..')
 
 function writeReport(results: BenchResults, outputs: Outputs): void {
   const chartsRel = relative(dirname(outputs.report), outputs.charts) || '.'
-  const section = renderReport(results, chartsRel.split('\\').join('/'))
+  const readme = relative(dirname(outputs.report), join(PACKAGE_DIR, 'README.md'))
+  const section = renderReport(
+    results,
+    chartsRel.split('\\').join('/'),
+    readme.split('\\').join('/'),
+  )
   mkdirSync(outputs.charts, { recursive: true })
   for (const [file, svg] of renderCharts(results)) writeFileSync(join(outputs.charts, file), svg)
   if (outputs.shared) {
@@ -72,10 +79,14 @@ function printWarnings(results: BenchResults): void {
     console.warn(
       `\nWARNING: ${wide.length} figure(s) vary by more than ±${SPREAD_WARN * 100}% between repetitions; their medians are not stable:`,
     )
-    for (const r of wide) {
+    const listed = widestFirst(wide).slice(0, WIDE_LIST_MAX)
+    for (const r of listed) {
       console.warn(
         `  ${(names.get(r.engine) ?? r.engine).padEnd(32)} ${r.workload.padEnd(14)} ${formatSpread(r.spread)}`,
       )
+    }
+    if (wide.length > listed.length) {
+      console.warn(`  ... and ${wide.length - listed.length} more, marked ! in the table`)
     }
     console.warn('  (a busy machine or too few repetitions: rerun quietly or with more --reps)')
   }

@@ -168,6 +168,27 @@ describe('report', () => {
     expect(renderReport(results(calm, ['alex']), 'c')).not.toContain('**Warning')
   })
 
+  it('names at most the widest eight unstable figures, and calls a mostly unstable run busy', () => {
+    const runs = new Map<string, ReturnType<typeof rep>[]>()
+    const engines = ['alex', 'leveldb', 'rocksdb', 'lmdb', 'sqlite', 'map', 'btree', 'x', 'y', 'z']
+    engines.forEach((e, i) => {
+      // Spreads grow with i: rates 1e6 and 1e6 / (2 + i).
+      runs.set(`${e}/read-uniform`, [
+        rep('read-uniform', 1000),
+        rep('read-uniform', 1000 * (2 + i)),
+      ])
+    })
+    const rows = aggregate(runs, engines as never, ['read-uniform'], 'alex')
+    const r = results(rows, engines)
+    expect(wideSpreads(r).length).toBe(10)
+    const md = renderReport(r, 'charts')
+    const warning = md.split('\n').find((l) => l.startsWith('**Warning: 10 figures'))!
+    expect(warning).toContain('the widest: Z in Reads <uniform>')
+    expect(warning).toContain(', and 2 more.')
+    expect(warning).not.toContain('ALEX in')
+    expect(warning).toContain('That is 10 of 10 figures: the machine was busy')
+  })
+
   it('explains a mean above p99 and names the figures where it happened', () => {
     const slowLoop = rep('read-uniform', 5000, { ...latency, p99: 2000 })
     const runs = new Map([['alex/read-uniform', [slowLoop]]])

@@ -21,7 +21,9 @@ import {
   meanAboveP99,
   SPREAD_WARN,
   suspiciousDurability,
+  WIDE_LIST_MAX,
   wideSpreads,
+  widestFirst,
 } from './results.js'
 
 /** Start marker of the generated section. */
@@ -45,7 +47,7 @@ function loadText(l: readonly number[]): string {
 }
 
 /** The run's duration, estimate and load, in one paragraph. */
-function runLine(results: BenchResults): string {
+function runLine(results: BenchResults, readme: string): string {
   const { config, machine } = results
   const parts = [
     `Measured ${results.date.slice(0, 10)} with \`${results.command}\` in ${formatDuration(results.durationSec)} of wall time` +
@@ -66,13 +68,20 @@ function runLine(results: BenchResults): string {
   parts.push(
     `Every figure is the median of ${config.reps} repetition${config.reps === 1 ? '' : 's'}, ` +
       'each engine in its own process on a fresh directory; how it is measured: ' +
-      '[benchmarks/README.md](../benchmarks/README.md).',
+      `[benchmarks/README.md](${readme}).`,
   )
   return parts.join(' ')
 }
 
-/** The generated markdown section (without markers); `chartsDir` is relative to the report. */
-export function renderReport(results: BenchResults, chartsDir: string): string {
+/**
+ * The generated markdown section (without markers); `chartsDir` and `readme` (benchmarks/README.md)
+ * are links relative to the report.
+ */
+export function renderReport(
+  results: BenchResults,
+  chartsDir: string,
+  readme = '../benchmarks/README.md',
+): string {
   const { machine, config } = results
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
   const nameOf = (id: string): string => names.get(id as never) ?? id
@@ -85,20 +94,28 @@ export function renderReport(results: BenchResults, chartsDir: string): string {
   const wide = wideSpreads(results)
   const wideSet = new Set(wide)
   const L: string[] = []
-  L.push(runLine(results))
+  L.push(runLine(results, readme))
   if (config.quick) L.push('', '**This is a --quick smoke run: tiny scale, figures mean nothing.**')
   if (wide.length > 0) {
+    const listed = widestFirst(wide).slice(0, WIDE_LIST_MAX)
+    const more = wide.length - listed.length
+    const measured = results.results.filter((r) => !r.unsupported).length
     L.push('')
     L.push(
-      `**Warning: ${wide.length} figure${wide.length === 1 ? ' varies' : 's vary'} by more than ±${SPREAD_WARN * 100}% between repetitions** (marked ⚠ below), so ${wide.length === 1 ? 'its median is' : 'their medians are'} not a stable measurement: ` +
-        wide
+      `**Warning: ${wide.length} figure${wide.length === 1 ? ' varies' : 's vary'} by more than ±${SPREAD_WARN * 100}% between repetitions** (marked ⚠ below), so ${wide.length === 1 ? 'its median is' : 'their medians are'} not a stable measurement` +
+        `${more > 0 ? '; the widest' : ''}: ` +
+        listed
           .map(
             (r) =>
               `${nameOf(r.engine)} in ${titles.get(r.workload) ?? r.workload} ${formatSpread(r.spread)}`,
           )
           .join(', ') +
+        (more > 0 ? `, and ${more} more` : '') +
         '. Rerun on a quiet machine, or with more `--reps`, before drawing a conclusion from ' +
-        (wide.length === 1 ? 'it.' : 'them.'),
+        (wide.length === 1 ? 'it.' : 'them.') +
+        (wide.length * 2 >= measured
+          ? ` That is ${wide.length} of ${measured} figures: the machine was busy during this run, which is not one to publish.`
+          : ''),
     )
   }
   L.push('')

@@ -101,6 +101,14 @@ export function wideSpreads(results: BenchResults, limit = SPREAD_WARN): Aggrega
   return results.results.filter((r) => !r.unsupported && halfSpread(r) > limit)
 }
 
+/** At most this many unstable figures are named in a warning (the tables mark every one). */
+export const WIDE_LIST_MAX = 8
+
+/** Figures sorted by spread, widest first. */
+export function widestFirst(figures: readonly Aggregate[]): Aggregate[] {
+  return [...figures].sort((a, b) => b.spread - a.spread)
+}
+
 /**
  * Figures whose mean time per operation is above their p99 latency. Not a bug in itself: the
  * mean is wall-clock over the whole loop (it includes the harness's work between operations,
