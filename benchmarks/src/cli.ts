@@ -132,14 +132,18 @@ async function bench(argv: readonly string[]): Promise<number> {
   console.log(where(outputs))
   const history = pickHistory(
     options,
-    loadResults([join(defaultOutDir(PACKAGE_DIR), 'results.json'), join(PACKAGE_DIR, 'results')]),
+    loadResults([
+      join(defaultOutDir(PACKAGE_DIR), 'results.json'),
+      join(defaultOutDir(PACKAGE_DIR), 'quick', 'results.json'),
+      join(PACKAGE_DIR, 'results'),
+    ]),
   )
   const estimate = estimateRun(options, history)
   const loadBefore = loadavg()
   const cores = os.cpus().length
   const factor = loadFactor(loadBefore[0]!, cores)
   console.log(
-    `estimate: about ${formatDuration(estimate.seconds)} on a quiet machine, from the ${estimate.source}` +
+    `estimate: about ${formatDuration(estimate.seconds)} ${estimate.busyHistory ? 'at the pace of a busy machine' : 'on a quiet machine'}, from the ${estimate.source}` +
       (estimate.lastSameRun !== undefined
         ? `; that run had the same plan and took ${formatDuration(estimate.lastSameRun)}`
         : ''),
@@ -147,7 +151,9 @@ async function bench(argv: readonly string[]): Promise<number> {
   console.log(
     `load average (1 / 5 / 15 min): ${loadBefore.join(' / ')} on ${cores} cores` +
       (factor > 1.2
-        ? ` — the machine is busy: expect up to about ${formatDuration(estimate.seconds * factor)} and noisier figures`
+        ? estimate.busyHistory
+          ? ' — the machine is busy: expect noisier figures'
+          : ` — the machine is busy: expect up to about ${formatDuration(estimate.seconds * factor)} and noisier figures`
         : ''),
   )
   if (options.publish && factor > 1.2) {

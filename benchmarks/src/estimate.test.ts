@@ -6,6 +6,7 @@ import {
   formatDuration,
   loadFactor,
   pickHistory,
+  wasBusy,
 } from './estimate.js'
 import { secondsLeft } from './progress.js'
 import type { BenchResults } from './results.js'
@@ -162,6 +163,21 @@ describe('estimate', () => {
     expect(pickHistory({ scale: 200_000, quick: false }, [a, b, c])).toBe(c)
     expect(pickHistory({ scale: 2000, quick: true }, [a, q])).toBe(q)
     expect(pickHistory({ scale: 1_000_000, quick: false }, [])).toBeUndefined()
+    // A newer run at the same scale taken on a busy machine loses to the quiet one.
+    const busy = {
+      ...history(1_000_000, 1, 1, '2026-12-04T00:00:00.000Z'),
+      load: { before: [8.1, 8, 6], after: [5, 6, 7] },
+    }
+    expect(wasBusy(busy)).toBe(true)
+    expect(wasBusy(b)).toBe(false)
+    expect(pickHistory({ scale: 1_000_000, quick: false }, [a, b, busy])).toBe(b)
+    expect(pickHistory({ scale: 1_000_000, quick: false }, [busy])).toBe(busy)
+    const e = estimateRun(
+      { ...plan, engines: [...plan.engines], workloads: [...plan.workloads] },
+      busy,
+    )
+    expect(e.busyHistory).toBe(true)
+    expect(e.source).toContain('a busy run: load average 8.1 on 2 cores')
   })
 
   it('formats durations and scales for load', () => {

@@ -34,6 +34,18 @@ export interface Estimate {
   readonly source: string
   /** Wall time of the earlier run if it ran exactly this plan, in seconds. */
   readonly lastSameRun: number | undefined
+  /** True when the earlier run was itself taken on a busy machine: the estimate is its pace. */
+  readonly busyHistory: boolean
+}
+
+/**
+ * Whether a run was taken on a busy machine: its 1-minute load average before or after was
+ * above the core count. Runs that did not record the load count as not busy.
+ */
+export function wasBusy(r: BenchResults): boolean {
+  if (r.load === undefined) return false
+  const load = Math.max(r.load.before[0] ?? 0, r.load.after[0] ?? 0)
+  return load > r.machine.cores
 }
 
 /**
@@ -148,8 +160,9 @@ export function estimateRun(plan: Plan, history: BenchResults | undefined): Esti
     source:
       history === undefined
         ? 'built-in per-operation costs (no earlier run found)'
-        : `per-operation times of the run of ${history.date.slice(0, 16).replace('T', ' ')} UTC (${history.config.scale.toLocaleString('en-US')} keys, ${Math.round(history.durationSec)} s)`,
+        : `per-operation times of the run of ${history.date.slice(0, 16).replace('T', ' ')} UTC (${history.config.scale.toLocaleString('en-US')} keys, ${Math.round(history.durationSec)} s${wasBusy(history) ? `, a busy run: load average ${history.load!.before[0]} on ${history.machine.cores} cores` : ''})`,
     lastSameRun: same ? history.durationSec : undefined,
+    busyHistory: history !== undefined && wasBusy(history),
   }
 }
 
@@ -159,7 +172,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * The earlier run to estimate from: among the JSON results in `files` (format 1, not --quick
- * unless the plan is), the one whose scale is nearest the plan's, the newest of those.
+ * unless the plan is), a run taken on a quiet machine before a busy one (see wasBusy), then the
+ * one whose scale is nearest the plan's, then the newest.
  */
 export function pickHistory(
   plan: Pick<Plan, 'scale' | 'quick'>,
@@ -170,7 +184,8 @@ export function pickHistory(
   for (const c of candidates) {
     if (c.format !== RESULTS_FORMAT || !(c.durationSec > 0)) continue
     if (c.config.quick && !plan.quick) continue
-    const d = Math.abs(Math.log(c.config.scale / plan.scale))
+    // A busy run sorts after every quiet one, whatever its scale.
+    const d = Math.abs(Math.log(c.config.scale / plan.scale)) + (wasBusy(c) ? 1e6 : 0)
     if (d < bestDistance - 1e-9 || (Math.abs(d - bestDistance) <= 1e-9 && c.date > best!.date)) {
       best = c
       bestDistance = d
