@@ -27,19 +27,23 @@ export class CommitGroup {
   batches = 0
   /** LSN of the last operation (0 if none). */
   lastLsn = 0
-  /** Appenders: the LSN each resolves with, and its promise callbacks. */
-  readonly lsns: number[] = []
-  readonly resolves: Array<(lsn: bigint) => void> = []
-  readonly rejects: Array<(err: Error) => void> = []
-  /** `sync()`/`close()` callers: resolved once this group is durable. */
-  readonly syncResolves: Array<() => void> = []
-  readonly syncRejects: Array<(err: Error) => void> = []
+  /**
+   * Appenders waiting for this group: the LSN each resolves with, whether as a bigint (`append`)
+   * or a number (`whenDurable`), and its promise callbacks. Private: filled through `addAppender`.
+   */
+  private readonly lsns: number[] = []
+  private readonly asBigint: boolean[] = []
+  private readonly resolves: Array<(lsn: never) => void> = []
+  private readonly rejects: Array<(err: Error) => void> = []
+  /** `sync()` callers: resolved once this group is durable. */
+  private readonly syncResolves: Array<() => void> = []
+  private readonly syncRejects: Array<(err: Error) => void> = []
   /**
    * Checkpoint and close callers: resolved once the group is completely processed (durable, and
    * for a checkpoint, covered segments deleted).
    */
-  readonly finalResolves: Array<() => void> = []
-  readonly finalRejects: Array<(err: Error) => void> = []
+  private readonly finalResolves: Array<() => void> = []
+  private readonly finalRejects: Array<(err: Error) => void> = []
   /** Largest checkpoint LSN framed in this group, -1 if none. */
   checkpointLsn = -1
   /** Sync even if the mode would not (sync(), checkpoint, close, the interval timer). */
@@ -61,6 +65,54 @@ export class CommitGroup {
     return at
   }
 
+  /**
+   * Notes `count` operations just encoded (as one batch frame if `batch`), the last with LSN
+   * `lastLsn`.
+   */
+  addOps(count: number, batch: boolean, lastLsn: number): void {
+    this.ops += count
+    if (batch) this.batches++
+    this.lastLsn = lastLsn
+  }
+
+  /** Notes a checkpoint frame for `lsn` just encoded; the group will be synced. */
+  addCheckpoint(lsn: number): void {
+    if (lsn > this.checkpointLsn) this.checkpointLsn = lsn
+    this.forceSync = true
+  }
+
+  /** Waits for operation `lsn` (in this group or before): resolved with it when the group is. */
+  addAppender(
+    lsn: number,
+    asBigint: boolean,
+    resolve: (lsn: never) => void,
+    reject: (err: Error) => void,
+  ): void {
+    this.lsns.push(lsn)
+    this.asBigint.push(asBigint)
+    this.resolves.push(resolve)
+    this.rejects.push(reject)
+  }
+
+  /** Syncs the group even if the mode would not (the interval timer, `close`). */
+  requestSync(): void {
+    this.forceSync = true
+  }
+
+  /** A `sync()` caller: the group is synced, and `resolve` called once it is durable. */
+  addSyncWaiter(resolve: () => void, reject: (err: Error) => void): void {
+    this.forceSync = true
+    this.syncResolves.push(resolve)
+    this.syncRejects.push(reject)
+  }
+
+  /** A checkpoint or close caller: the group is synced and `resolve` called once processed. */
+  addFinalWaiter(resolve: () => void, reject: (err: Error) => void): void {
+    this.forceSync = true
+    this.finalResolves.push(resolve)
+    this.finalRejects.push(reject)
+  }
+
   /** True once a frame (an operation or a checkpoint) was encoded into the group. */
   hasFrames(): boolean {
     return this.len > HEAD_BYTES
@@ -80,11 +132,16 @@ export class CommitGroup {
   /** Resolves appenders and sync waiters. */
   settleWrites(): void {
     const lsns = this.lsns
+    const asBigint = this.asBigint
     const resolves = this.resolves
-    for (let i = 0; i < resolves.length; i++)
-      (resolves[i] as (lsn: bigint) => void)(BigInt(lsns[i] as number))
+    for (let i = 0; i < resolves.length; i++) {
+      const lsn = lsns[i] as number
+      const resolve = resolves[i] as (lsn: number | bigint) => void
+      resolve(asBigint[i] ? BigInt(lsn) : lsn)
+    }
     for (const resolve of this.syncResolves) resolve()
     lsns.length = 0
+    asBigint.length = 0
     resolves.length = 0
     this.rejects.length = 0
     this.syncResolves.length = 0
@@ -104,6 +161,7 @@ export class CommitGroup {
     for (const reject of this.syncRejects) reject(err)
     for (const reject of this.finalRejects) reject(err)
     this.lsns.length = 0
+    this.asBigint.length = 0
     this.resolves.length = 0
     this.rejects.length = 0
     this.syncResolves.length = 0
@@ -142,6 +200,8 @@ export class GroupCommit {
   writtenLsn: number
   /** Every LSN up to this one is durable. */
   durableLsn: number
+  /** Every appender up to this LSN has been answered (durable per the sync mode). */
+  settledLsn: number
   /** Newest durable checkpoint. */
   checkpointLsn: number
   /** Set once a write or sync failed. */
@@ -164,6 +224,7 @@ export class GroupCommit {
   ) {
     this.writtenLsn = lastLsn
     this.durableLsn = lastLsn
+    this.settledLsn = lastLsn
     this.checkpointLsn = checkpointLsn
   }
 
@@ -214,6 +275,7 @@ export class GroupCommit {
           this.timer = setTimeout(this.onTimer, this.intervalMs)
           this.timer.unref?.()
         }
+        if (g.lastLsn > this.settledLsn) this.settledLsn = g.lastLsn
         g.settleWrites()
         if (g.checkpointLsn >= 0) await this.finishCheckpoint(g.checkpointLsn)
         g.settleFinal()
@@ -230,7 +292,7 @@ export class GroupCommit {
   private readonly onTimer = () => {
     this.timer = undefined
     if (this.failure !== undefined) return
-    this.pending.forceSync = true
+    this.pending.requestSync()
     this.schedule()
   }
 

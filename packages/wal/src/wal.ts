@@ -178,28 +178,12 @@ export class Wal {
    * is copied before this returns, so the caller may reuse its buffer. Invalid input rejects with
    * `ERR_INVALID_KEY`, `ERR_INVALID_VALUE`, `ERR_VALUE_TOO_LARGE` or `ERR_INVALID_OP` and writes
    * nothing; a closed log rejects with `ERR_CLOSED`, a failed one with `ERR_WAL_FAILED`.
+   * (`appendValidated` plus `whenDurable` is the same with the LSN handed back at once.)
    */
   append(op: WalOp): Promise<bigint> {
     const refused = this.refusal() ?? this.checkOp(op)
     if (refused) return Promise.reject(refused)
-    const g = this.commit.pending
-    const lsn = this.nextLsn++
-    if (op.type === 'put') {
-      const value = op.value
-      const at = g.reserve(putFrameBytes(value.length))
-      encodePut(g.buf, g.view, at, lsn, op.key, value)
-    } else {
-      const at = g.reserve(DELETE_FRAME_BYTES)
-      encodeDelete(g.buf, g.view, at, lsn, op.key)
-    }
-    g.ops++
-    g.lastLsn = lsn
-    this.commit.schedule()
-    return new Promise<bigint>((resolve, reject) => {
-      g.lsns.push(lsn)
-      g.resolves.push(resolve)
-      g.rejects.push(reject)
-    })
+    return this.waitFor(this.encode(op), true) as Promise<bigint>
   }
 
   /**
@@ -216,28 +200,83 @@ export class Wal {
     for (let i = 0; !refused && i < ops.length; i++) refused = this.checkOp(ops[i] as WalOp)
     if (refused) return Promise.reject(refused)
     const bytes = batchFrameBytes(ops)
-    if (bytes - 9 > MAX_PAYLOAD_BYTES) {
-      return Promise.reject(
-        new WalError(
-          'ERR_VALUE_TOO_LARGE',
-          `batch encodes to ${bytes} bytes, over the 1 GiB limit`,
-        ),
-      )
+    if (bytes - 9 > MAX_PAYLOAD_BYTES) return Promise.reject(batchTooLarge(bytes))
+    return this.waitFor(this.encodeBatch(ops, bytes), true) as Promise<bigint>
+  }
+
+  /**
+   * The log-append seam for an owner that validated its operation at its own public edge (the
+   * store does, once per write): appends `op` and returns its LSN at once, as a number. The value
+   * is copied before this returns. Durability is separate: `whenDurable(lsn)`. `op` is not
+   * checked again (key a finite number, value a `Uint8Array` within `maxValueBytes`, type 'put'
+   * or 'delete'); anything else is the caller's bug. Throws `ERR_CLOSED` or `ERR_WAL_FAILED`.
+   */
+  appendValidated(op: WalOp): number {
+    const refused = this.refusal()
+    if (refused) throw refused
+    return this.encode(op)
+  }
+
+  /**
+   * `appendValidated` for a non-empty batch (one atomic frame, consecutive LSNs); returns the
+   * last LSN. Throws `ERR_CLOSED`, `ERR_WAL_FAILED`, or `ERR_VALUE_TOO_LARGE` for a batch over
+   * 1 GiB encoded (nothing appended).
+   */
+  appendBatchValidated(ops: readonly WalOp[]): number {
+    const refused = this.refusal()
+    if (refused) throw refused
+    const bytes = batchFrameBytes(ops)
+    if (bytes - 9 > MAX_PAYLOAD_BYTES) throw batchTooLarge(bytes)
+    return this.encodeBatch(ops, bytes)
+  }
+
+  /**
+   * Resolves with `lsn` once every operation up to it is durable per the `sync` option (at once
+   * if it is already). Rejects with `ERR_WAL_FAILED` if the log fails first.
+   */
+  whenDurable(lsn: number): Promise<number> {
+    if (lsn <= this.commit.settledLsn) return Promise.resolve(lsn)
+    const refused = this.refusal()
+    if (refused) return Promise.reject(refused)
+    return this.waitFor(lsn, false) as Promise<number>
+  }
+
+  /** Encodes `op` into the pending group with the next LSN; returns the LSN. */
+  private encode(op: WalOp): number {
+    const g = this.commit.pending
+    const lsn = this.nextLsn++
+    if (op.type === 'put') {
+      const value = op.value
+      const at = g.reserve(putFrameBytes(value.length))
+      encodePut(g.buf, g.view, at, lsn, op.key, value)
+    } else {
+      const at = g.reserve(DELETE_FRAME_BYTES)
+      encodeDelete(g.buf, g.view, at, lsn, op.key)
     }
+    g.addOps(1, false, lsn)
+    this.commit.schedule()
+    return lsn
+  }
+
+  /** Encodes `ops` as one batch frame of `bytes`; returns the last LSN. */
+  private encodeBatch(ops: readonly WalOp[], bytes: number): number {
     const g = this.commit.pending
     const first = this.nextLsn
     const lsn = first + ops.length - 1
     this.nextLsn = lsn + 1
     const at = g.reserve(bytes)
     encodeBatch(g.buf, g.view, at, first, ops, bytes)
-    g.ops += ops.length
-    g.batches++
-    g.lastLsn = lsn
+    g.addOps(ops.length, true, lsn)
     this.commit.schedule()
-    return new Promise<bigint>((resolve, reject) => {
-      g.lsns.push(lsn)
-      g.resolves.push(resolve)
-      g.rejects.push(reject)
+    return lsn
+  }
+
+  /** A promise for operation `lsn`'s durability, answered with the pending group. */
+  private waitFor(lsn: number, asBigint: boolean): Promise<bigint | number> {
+    const g = this.commit.pending
+    this.commit.schedule()
+    return new Promise<bigint | number>((resolve, reject) => {
+      g.addAppender(lsn, asBigint, resolve, reject)
     })
   }
 
@@ -255,16 +294,24 @@ export class Wal {
     this.commit.syncWrittenNow()
   }
 
+  /**
+   * The WAL rule's barrier for an owner's other files (number LSNs): makes every operation up to
+   * `lsn` durable now, with a blocking fdatasync if some are not yet (see `syncWrittenSync`;
+   * `lsn` must have been acknowledged by `whenDurable` or `append`). Throws like it.
+   */
+  syncThrough(lsn: number): void {
+    if (lsn <= this.commit.durableLsn) return
+    this.syncWrittenSync()
+  }
+
   /** Makes everything appended so far durable, whatever the `sync` mode. */
   sync(): Promise<void> {
     const refused = this.refusal()
     if (refused) return Promise.reject(refused)
     const g = this.commit.pending
-    g.forceSync = true
     this.commit.schedule()
     return new Promise<void>((resolve, reject) => {
-      g.syncResolves.push(resolve)
-      g.syncRejects.push(reject)
+      g.addSyncWaiter(resolve, reject)
     })
   }
 
@@ -301,13 +348,21 @@ export class Wal {
     const g = this.commit.pending
     const at = g.reserve(CHECKPOINT_FRAME_BYTES)
     encodeCheckpoint(g.buf, g.view, at, n, this.nextLsn)
-    if (n > g.checkpointLsn) g.checkpointLsn = n
-    g.forceSync = true
+    g.addCheckpoint(n)
     this.commit.schedule()
     return new Promise<void>((resolve, reject) => {
-      g.finalResolves.push(resolve)
-      g.finalRejects.push(reject)
+      g.addFinalWaiter(resolve, reject)
     })
+  }
+
+  /**
+   * `checkpoint` for an owner that keeps number LSNs: checkpoints at `lsn`, or at the last
+   * appended LSN if that is lower, and does nothing if the log's checkpoint is there already.
+   */
+  checkpointUpTo(lsn: number): Promise<void> {
+    const target = Math.min(lsn, this.nextLsn - 1)
+    if (target <= this.requestedCheckpoint) return Promise.resolve()
+    return this.checkpoint(BigInt(target))
   }
 
   /**
@@ -362,13 +417,11 @@ export class Wal {
     let error: unknown
     if (commit.failure === undefined) {
       const g = commit.pending
-      g.forceSync = true
       commit.schedule()
       try {
         // Settled once the group is completely processed, a checkpoint in it included.
         await new Promise<void>((resolve, reject) => {
-          g.finalResolves.push(resolve)
-          g.finalRejects.push(reject)
+          g.addFinalWaiter(resolve, reject)
         })
       } catch (err) {
         error = err
@@ -443,4 +496,11 @@ export class Wal {
     }
     return undefined
   }
+}
+
+function batchTooLarge(bytes: number): WalError {
+  return new WalError(
+    'ERR_VALUE_TOO_LARGE',
+    `batch encodes to ${bytes} bytes, over the 1 GiB limit`,
+  )
 }
