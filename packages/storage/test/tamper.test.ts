@@ -107,6 +107,15 @@ function tampersFor(rel: string, siblings: string[]): Tamper[] {
       },
     },
   ]
+  const renamed = rel.replace(/(\d+)(?!.*\d)/, (id) =>
+    String(Number(id) + 100).padStart(id.length, '0'),
+  )
+  if (renamed !== rel) {
+    out.push({
+      name: `rename ${rel} to ${renamed}`,
+      apply: (d) => renameSync(join(d, rel), join(d, renamed)),
+    })
+  }
   const partner = siblings.find((s) => s !== rel)
   if (partner !== undefined) {
     out.push({
