@@ -286,7 +286,7 @@ describe('AlexStorage basics', () => {
     expect(db.get(2)).toEqual(bytes(2))
     const s = db.stats()
     expect(s.wal.fsyncs).toBe(fsyncs + 1)
-    expect(s.wal.lastDurableLsn).toBe(3n)
+    expect(s.wal.lastDurableLsn).toBe(3)
     expect(s.checkpoints).toBe(0)
     await db.sync() // nothing new: still resolves
     await db.close()

@@ -29,15 +29,15 @@ describe('DataSegment', () => {
     expect(a).toBe(SEGMENT_HEADER_SIZE)
     expect(b).toBe(a + RECORD_HEADER_SIZE + 100)
     // Only the first record is durable in the log: only it may reach the file.
-    seg.flushLimit = b
+    seg.markApplied(b)
     seg.flush()
     expect(seg.fileSize()).toBe(b)
-    seg.flushLimit = seg.length
+    seg.markApplied(seg.length)
     seg.flush()
     expect(seg.fileSize()).toBe(seg.length)
     expect(await seg.sync()).toBe(true)
     expect(await seg.sync()).toBe(false)
-    seg.sealed = true
+    seg.seal()
     expect(seg.evictable).toBe(true)
     seg.evict()
     expect(seg.readValue(b, 20)).toEqual(value(50, 2))
@@ -62,7 +62,7 @@ describe('DataSegment', () => {
     const seg = DataSegment.create(fs, dir, 2, 0, 4096)
     seg.append(TYPE_PUT, 1, 1, value(10, 7))
     const bad = seg.append(TYPE_PUT, 2, 2, value(10, 8))
-    seg.flushLimit = seg.length
+    seg.markApplied(seg.length)
     seg.flush()
     seg.close()
     const path = join(dir, segmentName(2))
@@ -86,9 +86,9 @@ describe('DataSegment', () => {
   it('copies records byte for byte and reads cold records into a buffer', () => {
     const src = DataSegment.create(fs, dir, 3, 0, 4096)
     const off = src.append(TYPE_PUT, 9, 99, value(33, 3))
-    src.flushLimit = src.length
+    src.markApplied(src.length)
     src.flush()
-    src.sealed = true
+    src.seal()
     const size = RECORD_HEADER_SIZE + 33
     const hot = new Uint8Array(size)
     expect(src.readRecordInto(off, hot, 0)).toBe(size)
@@ -113,7 +113,7 @@ describe('DataSegment', () => {
   it('keeps a memory-only segment out of the file system', async () => {
     const seg = DataSegment.memory(9, 3, 1024)
     seg.append(TYPE_PUT, 1, 1, value(5, 5))
-    seg.flushLimit = seg.length
+    seg.markApplied(seg.length)
     seg.flush()
     expect(await seg.sync()).toBe(false)
     expect(seg.fileSize()).toBe(seg.length)
@@ -125,7 +125,7 @@ describe('scanSegmentFile', () => {
   it('visits every valid record and stops at a torn tail', () => {
     const seg = DataSegment.create(fs, dir, 7, 0, 4096)
     for (let i = 1; i <= 5; i++) seg.append(TYPE_PUT, i, i * 10, value(i * 3, i))
-    seg.flushLimit = seg.length
+    seg.markApplied(seg.length)
     seg.flush()
     seg.close()
     const path = join(dir, segmentName(7))

@@ -52,15 +52,15 @@ export class DataSegment {
   /** Bytes of header plus records: for a sealed segment, its trusted length. */
   length: number
   /** Records before this offset are durable in the log and applied: they may be written. */
-  flushLimit: number
+  private appliedEnd: number
   /** Bytes written to the file. */
   written: number
   /** Bytes made durable by an fsync. */
   synced: number
   /** Bytes of the records some key points to. */
   liveBytes = 0
-  /** No more appends. */
-  sealed: boolean
+  /** No more appends (see `sealed`). */
+  private isSealed: boolean
   /** Kept in memory only and never written (the log overlay of a read-only open). */
   readonly memoryOnly: boolean
   /** Bytes read from disk piecemeal since the last load (drives cache admission). */
@@ -87,10 +87,10 @@ export class DataSegment {
     this.bytes = undefined
     this.view = undefined
     this.length = length
-    this.flushLimit = length
+    this.appliedEnd = length
     this.written = length
     this.synced = length
-    this.sealed = true
+    this.isSealed = true
     this.memoryOnly = memoryOnly
   }
 
@@ -121,16 +121,23 @@ export class DataSegment {
       handle.close()
       throw err
     }
-    segment.sealed = false
+    segment.isSealed = false
     return segment
   }
 
   /** An active segment that lives only in memory (never written), for read-only opens. */
   static memory(id: number, slot: number, capacity: number): DataSegment {
-    const segment = new DataSegment(id, slot, `<memory ${id}>`, undefined, 16, true)
+    const segment = new DataSegment(
+      id,
+      slot,
+      `<memory ${id}>`,
+      undefined,
+      SEGMENT_HEADER_SIZE,
+      true,
+    )
     segment.setImage(allocateImage(Math.max(capacity, SEGMENT_HEADER_SIZE)))
     writeSegmentHeader(segment.bytes!, id)
-    segment.sealed = false
+    segment.isSealed = false
     return segment
   }
 
@@ -154,6 +161,34 @@ export class DataSegment {
   private setImage(bytes: Uint8Array): void {
     this.bytes = bytes
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  /** Records before this offset are durable in the log and applied: they may be written. */
+  get flushLimit(): number {
+    return this.appliedEnd
+  }
+
+  /**
+   * Notes that the records up to `end` (default: every record appended) are durable in the log
+   * and applied, so the file may receive them. Never moves back.
+   */
+  markApplied(end = this.length): void {
+    if (end > this.appliedEnd) this.appliedEnd = end
+  }
+
+  /** True once sealed: no more appends. */
+  get sealed(): boolean {
+    return this.isSealed
+  }
+
+  /** Seals the segment: no more appends. */
+  seal(): void {
+    this.isSealed = true
+  }
+
+  /** True if the segment holds no record (only its header). */
+  isEmpty(): boolean {
+    return this.length === SEGMENT_HEADER_SIZE
   }
 
   /** Bytes of memory the image takes (its capacity), 0 when not resident. */
@@ -197,9 +232,10 @@ export class DataSegment {
 
   /** Writes the image's bytes up to `flushLimit` that are not in the file yet. */
   flush(): void {
-    if (this.memoryOnly || this.written >= this.flushLimit) return
-    this.handle!.write(this.bytes!, this.written, this.flushLimit - this.written, this.written)
-    this.written = this.flushLimit
+    const end = this.appliedEnd
+    if (this.memoryOnly || this.written >= end) return
+    this.handle!.write(this.bytes!, this.written, end - this.written, this.written)
+    this.written = end
   }
 
   /**
@@ -290,7 +326,7 @@ export class DataSegment {
   /** True if the image may be dropped: sealed and completely written. */
   get evictable(): boolean {
     return (
-      this.sealed && !this.memoryOnly && this.bytes !== undefined && this.written >= this.length
+      this.isSealed && !this.memoryOnly && this.bytes !== undefined && this.written >= this.length
     )
   }
 
@@ -308,7 +344,7 @@ export class DataSegment {
     const got = this.handle!.read(header, 0, RECORD_HEADER_SIZE, offset)
     if (got < RECORD_HEADER_SIZE) throw corruption(this.path, offset, 'truncated record header')
     const n = readValueLength(header, 0)
-    if (header[8] !== TYPE_PUT || offset + RECORD_HEADER_SIZE + n > this.length) {
+    if (header[RECORD_TYPE] !== TYPE_PUT || offset + RECORD_HEADER_SIZE + n > this.length) {
       throw corruption(this.path, offset, 'bad record header')
     }
     const value = new Uint8Array(n)

@@ -13,6 +13,7 @@ import {
   TYPE_PUT,
 } from './format.js'
 import { knownRecordSize, offsetOf, packLocation, slotOf } from './location.js'
+import type { SnapshotSegment } from './snapshot.js'
 import { SegmentCache } from './value-cache.js'
 
 /** Unflushed durable bytes of the active segment that trigger a write to its file. */
@@ -29,8 +30,12 @@ const FLUSH_BYTES = 1024 * 1024
  */
 export class SegmentSet {
   /** Segment by slot (`undefined`: free slot). */
-  readonly slots: (DataSegment | undefined)[] = []
-  /** Resident image by slot, the read fast path (`undefined`: not resident). */
+  private readonly slots: (DataSegment | undefined)[] = []
+  /**
+   * Resident image by slot, the read fast path (`undefined`: not resident). Public, with `views`
+   * and `cache.ref`, for one reader only: the store's hot `get`, which reads the three arrays
+   * directly (no call per lookup); everything else goes through methods.
+   */
   readonly bufs: (Uint8Array | undefined)[] = []
   /** DataView over `bufs[slot]` (same residency). */
   readonly views: (DataView | undefined)[] = []
@@ -41,7 +46,7 @@ export class SegmentSet {
   /** Id the next new segment gets. */
   nextId: number
   /** A segment file was created since the last directory fsync. */
-  dirDirty = false
+  private dirDirty = false
   /** Bytes of all records in all segments (headers excluded). */
   dataBytes = 0
   /** Bytes of the records some key points to. */
@@ -52,15 +57,10 @@ export class SegmentSet {
   headerSyncs = 0
   /** fsyncs of sealed segments started in the background. */
   backgroundSyncs = 0
-  /** Called when a background fsync fails (the store fails: an fsync is never retried). */
-  onSyncFailure: (err: unknown) => void = () => {}
-  /**
-   * Called before any record bytes are written to a segment file: it must make the log records
-   * of everything applied so far durable first (the WAL rule: a data file never holds an
-   * operation the log could lose, whatever the sync mode). Recovery's replay needs none: what it
-   * replays is durable in the log already.
-   */
-  logBarrier: () => void = () => {}
+  /** Called when a background fsync fails (see `connect`). */
+  private onSyncFailure: (err: unknown) => void = () => {}
+  /** Called before any record bytes are written to a segment file (see `connect`). */
+  private logBarrier: () => void = () => {}
   private readonly fs: FileSystem
   private readonly dir: string
   private readonly segmentBytes: number
@@ -80,6 +80,23 @@ export class SegmentSet {
     this.memoryOnly = options.memoryOnly
     this.nextId = options.nextId
     this.cache = new SegmentCache(options.cacheBytes, (segment) => this.publish(segment.slot))
+  }
+
+  /**
+   * Connects the set to the store once it is open. `logBarrier` runs before any record bytes are
+   * written to a segment file: it must make the log records of everything applied so far durable
+   * first (the WAL rule: a data file never holds an operation the log could lose, whatever the
+   * sync mode); recovery's replay needs none, what it replays is durable in the log already.
+   * `onSyncFailure` gets a failed background fsync (the store fails: an fsync is never retried).
+   */
+  connect(logBarrier: () => void, onSyncFailure: (err: unknown) => void): void {
+    this.logBarrier = logBarrier
+    this.onSyncFailure = onSyncFailure
+  }
+
+  /** True if a segment file was created since the last directory fsync (`syncAll`). */
+  hasUnsyncedDirectory(): boolean {
+    return this.dirDirty
   }
 
   /** Takes a free slot (the lowest freed one, else a new one). */
@@ -168,7 +185,7 @@ export class SegmentSet {
    * completely written it is fsynced in the background (see `DataSegment.syncInBackground`).
    */
   seal(segment: DataSegment): void {
-    segment.sealed = true
+    segment.seal()
     this.write(segment)
     if (segment.written < segment.length) this.unflushedSealed.push(segment)
     else this.syncSealed(segment)
@@ -197,9 +214,7 @@ export class SegmentSet {
    * batch cannot be interrupted halfway.
    */
   applied(location: number, size: number): void {
-    const segment = this.slots[slotOf(location)]!
-    const end = offsetOf(location) + size
-    if (end > segment.flushLimit) segment.flushLimit = end
+    this.slots[slotOf(location)]!.markApplied(offsetOf(location) + size)
   }
 
   /**
@@ -241,11 +256,20 @@ export class SegmentSet {
     this.liveBytes -= size
   }
 
-  /** Moves a record's live bytes from one segment to another (compaction copied it). */
-  moveLive(from: DataSegment, to: DataSegment, size: number): void {
-    from.liveBytes -= size
-    to.liveBytes += size
+  /**
+   * Compaction's copy: appends an exact copy of the live record of `key` at `location` (`size`
+   * bytes, see `sizeAt`) to `out` (which has room for it), moves its live bytes there and returns
+   * the copy's location. The copy is applied at once (its LSN is durable already).
+   */
+  copyRecord(location: number, size: number, key: number, out: DataSegment): number {
+    const source = this.slots[slotOf(location)]!
+    const offset = offsetOf(location)
+    const at = out.appendRecordFrom(source, offset, size, key)
+    out.markApplied()
+    source.liveBytes -= size
+    out.liveBytes += size
     this.dataBytes += size
+    return packLocation(out.slot, at, size - RECORD_HEADER_SIZE)
   }
 
   /** Size of the record at `location`. */
@@ -324,9 +348,35 @@ export class SegmentSet {
     if (!segment.memoryOnly) this.fs.unlink(join(this.dir, segmentName(segment.id)))
   }
 
-  /** Writes every segment's flushable bytes to its file. */
-  flushAll(): void {
-    for (const s of this.slots) if (s !== undefined) this.write(s)
+  /** Sealed segments other than the active one that hold no record (a checkpoint retires them). */
+  emptySealed(): DataSegment[] {
+    return this.list().filter((s) => s !== this.active && s.isEmpty())
+  }
+
+  /** The snapshot's segment table: every segment but `retire`, with its applied length. */
+  tableExcept(retire: readonly DataSegment[]): SnapshotSegment[] {
+    return this.list()
+      .filter((s) => !retire.includes(s))
+      .map((s) => ({ slot: s.slot, id: s.id, length: s.flushLimit, liveBytes: s.liveBytes }))
+  }
+
+  /**
+   * Checkpoint step 2 (docs/storage-format.md, section 9): writes every segment's applied bytes,
+   * fsyncs them (waiting for a background fsync that covers them instead of starting another),
+   * and fsyncs the directory if a segment was created since the last time. Returns the fsyncs it
+   * started.
+   */
+  async syncAll(): Promise<number> {
+    const all = this.list()
+    for (const s of all) this.write(s)
+    let fsyncs = 0
+    for (const did of await Promise.all(all.map((s) => s.sync()))) if (did) fsyncs++
+    if (this.dirDirty) {
+      this.dirDirty = false
+      await this.fs.syncDir(this.dir)
+      fsyncs++
+    }
+    return fsyncs
   }
 
   /** Writes `segment`'s flushable bytes, after the log barrier (see `logBarrier`). */
@@ -336,8 +386,16 @@ export class SegmentSet {
     segment.flush()
   }
 
-  /** Closes every file handle. */
+  /** Closes every file handle; one that fails to close does not keep the others open. */
   closeAll(): void {
-    for (const s of this.slots) s?.close()
+    let first: unknown
+    for (const s of this.slots) {
+      try {
+        s?.close() // closing twice is a no-op
+      } catch (err) {
+        first ??= err // the first error is reported
+      }
+    }
+    if (first !== undefined) throw first
   }
 }

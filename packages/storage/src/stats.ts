@@ -1,5 +1,22 @@
-import type { IndexStats } from '@alex/index'
-import type { WalStats } from '@alex/wal'
+import type { AlexIndex, IndexStats } from '@alex/index'
+import type { Wal, WalStats } from '@alex/wal'
+import type { Checkpointer } from './checkpoint.js'
+import type { SegmentSet } from './segment-set.js'
+import type { WritePipeline } from './write-pipeline.js'
+
+/**
+ * The write-ahead log's statistics as the store reports them: `WalStats` with its LSNs as
+ * numbers, like every other LSN the store reports (they stay below 2^53).
+ */
+export interface StorageWalStats
+  extends Omit<WalStats, 'checkpointLsn' | 'lastAppendedLsn' | 'lastDurableLsn'> {
+  /** LSN of the log's newest durable checkpoint. */
+  checkpointLsn: number
+  /** LSN of the last operation appended to the log. */
+  lastAppendedLsn: number
+  /** Every operation up to this LSN is durable in the log. */
+  lastDurableLsn: number
+}
 
 /** What `AlexStorage.stats()` reports. Counters are since this open unless noted. */
 export interface StorageStats {
@@ -37,6 +54,44 @@ export interface StorageStats {
   }
   /** The ALEX index's own statistics (`AlexIndex.stats()`). */
   index: IndexStats
-  /** The write-ahead log's statistics (`Wal.stats()`). */
-  wal: WalStats
+  /** The write-ahead log's statistics (`Wal.stats()`, LSNs as numbers). */
+  wal: StorageWalStats
+}
+
+/** Gathers `AlexStorage.stats()` from the layers (each reports through its own accessors). */
+export function storageStats(
+  index: AlexIndex,
+  segments: SegmentSet,
+  wal: Wal,
+  writes: WritePipeline,
+  checkpointer: Checkpointer,
+): StorageStats {
+  const w = wal.stats()
+  const s = segments
+  return {
+    keys: index.size,
+    liveBytes: s.liveBytes,
+    deadBytes: s.dataBytes - s.liveBytes,
+    segments: s.list().length,
+    walBytes: w.bytesWritten,
+    checkpoints: checkpointer.checkpoints,
+    compactions: checkpointer.compactions,
+    fsyncs: checkpointer.fsyncs + s.headerSyncs + s.backgroundSyncs + w.fsyncs + w.dirSyncs,
+    lsn: writes.appliedLsn,
+    checkpointLsn: checkpointer.snapshotLsn,
+    cache: {
+      budgetBytes: s.cache.budget,
+      residentBytes: s.cache.residentBytes,
+      residentSegments: s.cache.residentSegments,
+      diskReads: s.diskReads,
+      evictions: s.cache.evictions,
+    },
+    index: index.stats(),
+    wal: {
+      ...w,
+      checkpointLsn: Number(w.checkpointLsn),
+      lastAppendedLsn: Number(w.lastAppendedLsn),
+      lastDurableLsn: Number(w.lastDurableLsn),
+    },
+  }
 }

@@ -18,9 +18,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }))
 function sealed(id: number, slot: number, capacity = 1000): DataSegment {
   const s = DataSegment.create(fs, dir, id, slot, capacity)
   s.append(TYPE_PUT, id, id, new Uint8Array(100).fill(id))
-  s.flushLimit = s.length
+  s.markApplied(s.length)
   s.flush()
-  s.sealed = true
+  s.seal()
   return s
 }
 
@@ -48,10 +48,10 @@ describe('SegmentCache', () => {
     const active = DataSegment.create(fs, dir, 1, 0, 1000)
     cache.admit(active)
     expect(cache.makeRoom(10)).toBe(false)
-    active.sealed = true
+    active.seal()
     active.append(TYPE_PUT, 1, 1, new Uint8Array(10)) // appended but not written yet
     expect(cache.makeRoom(10)).toBe(false)
-    active.flushLimit = active.length
+    active.markApplied(active.length)
     active.flush()
     cache.ref.fill(0)
     expect(cache.makeRoom(10)).toBe(true)
