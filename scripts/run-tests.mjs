@@ -8,7 +8,7 @@
 // Exits non-zero if any turbo task failed or any test failed.
 // `--no-consumer` skips the consumer checks (local runs only; CI runs them); other arguments go
 // to turbo (e.g. --filter).
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { prefetchNodes, runConsumerChecks } from './consumer-check.mjs'
@@ -32,7 +32,15 @@ const prefetch = consumer ? prefetchNodes() : undefined
 
 const args = ['run', 'test', 'lint', 'typecheck', 'publint', '--continue']
 args.push(...extra.filter((a) => a !== '--no-consumer'))
-const turbo = spawnSync('turbo', args, { stdio: 'inherit', cwd: root, shell: false })
+// Asynchronously, so that the event loop keeps serving the prefetch meanwhile: a spawnSync here
+// held every child's exit event back until turbo was done, and on a loaded machine (turbo taking
+// minutes) the prefetch's timeouts fired first, failing checks of binaries that were fine.
+const turbo = await new Promise((resolve) => {
+  const child = spawn('turbo', args, { stdio: 'inherit', cwd: root, shell: false })
+  child.on('error', (error) => resolve({ status: 1, error }))
+  child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : 1) }))
+})
+if (turbo.error) console.error(`could not run turbo: ${turbo.error.message}`)
 
 let passed = 0
 let failed = 0
