@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts'],
+  entry: ['src/index.ts', 'src/io.ts', 'src/testing.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   // No source maps: they were two thirds of the tarball (they embed the whole TS source) and the

@@ -7,6 +7,7 @@ const mods = {
   index: require('@alex/index'),
   storage: require('@alex/storage'),
   wal: require('@alex/wal'),
+  walIo: require('@alex/wal/io'),
   walTesting: require('@alex/wal/testing'),
 }
 const workload = require('./workload.cjs')

@@ -4,10 +4,11 @@ import * as compare from '@alex/compare'
 import * as index from '@alex/index'
 import * as storage from '@alex/storage'
 import * as wal from '@alex/wal'
+import * as walIo from '@alex/wal/io'
 import * as walTesting from '@alex/wal/testing'
 import workload from './workload.cjs'
 
-const mods = { compare, index, storage, wal, walTesting }
+const mods = { compare, index, storage, wal, walIo, walTesting }
 if (storage.AlexStorage === undefined) throw new Error('@alex/storage has no AlexStorage export')
 if (process.argv[2] === '--make-fixture') {
   await workload.makeFixture(mods, process.argv[3])

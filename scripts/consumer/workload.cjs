@@ -138,6 +138,12 @@ async function checkWal(mods, dir) {
   ])
   await wal.close()
   assert.equal(typeof mods.walTesting.FaultInjectionFileSystem, 'function')
+  // The I/O entry: the overlay and the shared primitives.
+  const { crc32, ReadOnlyOverlayFileSystem, nodeFileSystem, readWholeFile } = mods.walIo
+  assert.equal(crc32(new TextEncoder().encode('123456789'), 0, 9), 0xcbf43926)
+  const overlay = new ReadOnlyOverlayFileSystem(nodeFileSystem)
+  const segment = overlay.readdir(dir).find((name) => name.endsWith('.wal'))
+  assert.ok(segment !== undefined && readWholeFile(overlay, join(dir, segment)).length > 0)
 }
 
 function checkIndex(mods) {

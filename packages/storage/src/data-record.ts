@@ -1,4 +1,4 @@
-import { crc32 } from './checksum.js'
+import { crc32, getU64, setU64 } from '@alex/wal/io'
 import {
   RECORD_CRC,
   RECORD_HEADER_SIZE,
@@ -38,13 +38,11 @@ export function writeRecord(
   const n = value === undefined ? 0 : value.length
   view.setUint32(offset + RECORD_LENGTH, n, true)
   bytes[offset + RECORD_TYPE] = type
-  const low = lsn >>> 0
-  view.setUint32(offset + RECORD_LSN, low, true)
-  view.setUint32(offset + RECORD_LSN + 4, (lsn - low) / 4294967296, true)
+  setU64(view, offset + RECORD_LSN, lsn)
   view.setFloat64(offset + RECORD_KEY, key, true)
   const end = offset + RECORD_HEADER_SIZE + n
   if (value !== undefined) bytes.set(value, offset + RECORD_HEADER_SIZE)
-  view.setUint32(offset + RECORD_CRC, crc32(bytes, offset + 4, end), true)
+  view.setUint32(offset + RECORD_CRC, crc32(bytes, offset + RECORD_LENGTH, end), true)
   return end
 }
 
@@ -59,12 +57,13 @@ export function readType(bytes: Uint8Array, offset: number): number {
   return bytes[offset + RECORD_TYPE]!
 }
 
-/** The LSN of the record at `offset`. */
+/**
+ * The LSN of the record at `offset`. An LSN of 2^53 or more (only damage or a foreign file holds
+ * one) reads as +Infinity: above every valid LSN, so every check against a bound refuses it.
+ */
 export function readLsn(view: DataView, offset: number): number {
-  return (
-    view.getUint32(offset + RECORD_LSN, true) +
-    view.getUint32(offset + RECORD_LSN + 4, true) * 4294967296
-  )
+  const lsn = getU64(view, offset + RECORD_LSN)
+  return lsn < 0 ? Number.POSITIVE_INFINITY : lsn
 }
 
 /** The key of the record at `offset`. */
@@ -101,15 +100,15 @@ export function validateRecord(
   if (type !== TYPE_PUT && (type !== TYPE_TOMBSTONE || n !== 0)) return BAD_TYPE
   const size = RECORD_HEADER_SIZE + n
   if (end - offset < size) return BAD_TRUNCATED_VALUE
-  if (crc32(bytes, offset + 4, offset + size) !== view.getUint32(offset + RECORD_CRC, true)) {
+  if (
+    crc32(bytes, offset + RECORD_LENGTH, offset + size) !==
+    view.getUint32(offset + RECORD_CRC, true)
+  ) {
     return BAD_CHECKSUM
   }
   const key = view.getFloat64(offset + RECORD_KEY, true)
   if (key - key !== 0) return BAD_KEY
-  const high = view.getUint32(offset + RECORD_LSN + 4, true)
-  if (high >= 0x200000 || (high === 0 && view.getUint32(offset + RECORD_LSN, true) === 0)) {
-    return BAD_LSN
-  }
+  if (getU64(view, offset + RECORD_LSN) < 1) return BAD_LSN // 0, or 2^53 and above (-1)
   return size
 }
 

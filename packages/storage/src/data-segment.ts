@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import type { FileHandle, FileSystem } from '@alex/wal'
-import { crc32 } from './checksum.js'
+import type { FileHandle, FileSystem } from '@alex/wal/io'
+import { crc32 } from '@alex/wal/io'
 import {
   describeRecordStatus,
   readValueLength,
@@ -14,6 +14,7 @@ import {
   RECORD_CRC,
   RECORD_HEADER_SIZE,
   RECORD_KEY,
+  RECORD_LENGTH,
   RECORD_TYPE,
   SEGMENT_HEADER_SIZE,
   TYPE_PUT,
@@ -351,7 +352,7 @@ export class DataSegment {
     if (this.handle!.read(value, 0, n, offset + RECORD_HEADER_SIZE) < n) {
       throw corruption(this.path, offset, 'truncated record value')
     }
-    const sum = crc32(value, 0, n, crc32(header, 4, RECORD_HEADER_SIZE))
+    const sum = crc32(value, 0, n, crc32(header, RECORD_LENGTH, RECORD_HEADER_SIZE))
     if (sum !== SCRATCH_VIEW.getUint32(RECORD_CRC, true)) {
       throw corruption(this.path, offset, 'record checksum mismatch')
     }
@@ -393,7 +394,8 @@ export class DataSegment {
   /** Size in bytes of the record at `offset` (from memory, or one small read). */
   recordSizeAt(offset: number): number {
     if (this.bytes !== undefined) return recordSize(readValueLength(this.bytes, offset))
-    if (this.handle!.read(SCRATCH, 0, 8, offset) < 8) {
+    // The crc32 and the value length: the fields before the type byte.
+    if (this.handle!.read(SCRATCH, 0, RECORD_TYPE, offset) < RECORD_TYPE) {
       throw corruption(this.path, offset, 'truncated record header')
     }
     return recordSize(readValueLength(SCRATCH, 0))

@@ -9,6 +9,13 @@ export const SEGMENT_MAGIC = 0x53445841 // 'A' 'X' 'D' 'S' read as a little-endi
 export const SEGMENT_VERSION = 1
 /** Size of the data segment header; the first record starts here. */
 export const SEGMENT_HEADER_SIZE = 16
+/** Segment header field offsets (section 3.1): magic u8[4], version u16, flags u16, id u32. */
+export const SEGMENT_MAGIC_AT = 0
+export const SEGMENT_VERSION_AT = 4
+export const SEGMENT_FLAGS_AT = 6
+export const SEGMENT_ID_AT = 8
+/** The header's crc32, over the bytes before it. */
+export const SEGMENT_CRC_AT = 12
 
 /** Record header size: crc32 (4), value length (4), type (1), LSN (8), key (8). */
 export const RECORD_HEADER_SIZE = 25
@@ -35,10 +42,35 @@ export const SNAPSHOT_END_MAGIC = 'AXSE'
 export const SNAPSHOT_VERSION = 1
 /** Size of the snapshot header. */
 export const SNAPSHOT_HEADER_SIZE = 64
+/** Snapshot header field offsets (section 4). The magic, u8[8], is at 0. */
+export const SNAPSHOT_VERSION_AT = 8
+export const SNAPSHOT_FLAGS_AT = 10
+export const SNAPSHOT_HEADER_SIZE_AT = 12
+export const SNAPSHOT_SEQ_AT = 16
+export const SNAPSHOT_LSN_AT = 24
+export const SNAPSHOT_KEY_COUNT_AT = 32
+export const SNAPSHOT_SEGMENT_COUNT_AT = 40
+export const SNAPSHOT_NEXT_SEGMENT_ID_AT = 44
+export const SNAPSHOT_CHECKPOINTS_AT = 48
+export const SNAPSHOT_COMPACTIONS_AT = 52
+export const SNAPSHOT_RETIRE_BELOW_AT = 56
+/** The header's crc32, over the bytes before it. */
+export const SNAPSHOT_HEADER_CRC_AT = 60
 /** Size of one segment-table entry in a snapshot. */
 export const SNAPSHOT_TABLE_ENTRY_SIZE = 32
+/** Segment-table entry field offsets: slot u32, id u32, trusted length u64, live bytes u64. */
+export const TABLE_SLOT_AT = 0
+export const TABLE_ID_AT = 4
+export const TABLE_LENGTH_AT = 8
+export const TABLE_LIVE_BYTES_AT = 16
+/** Reserved u64, written as 0. */
+export const TABLE_RESERVED_AT = 24
+/** Bytes per key in a snapshot: the key (f64) plus its location (f64), in two arrays. */
+export const SNAPSHOT_BYTES_PER_KEY = 16
 /** Size of the snapshot trailer (crc32 + end marker). */
 export const SNAPSHOT_TRAILER_SIZE = 8
+/** Offset of the end marker within the trailer (after the whole-file crc32). */
+export const TRAILER_END_MAGIC_AT = 4
 
 /**
  * A location packs a slot, a byte offset and (for short values) the value length into one

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { FileSystem } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
 import { describeRecordStatus, readKey, readLsn, readType } from './data-record.js'
 import { corruption } from './errors.js'
 import { segmentName } from './file-names.js'

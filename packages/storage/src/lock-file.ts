@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
-import type { FileSystem } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { lockPath } from './file-names.js'
 import { LOCK_HEADER } from './format.js'

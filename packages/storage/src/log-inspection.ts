@@ -1,6 +1,6 @@
 import { type FileSystem, type RecoveryReport, Wal, type WalOptions } from '@alex/wal'
+import { ReadOnlyOverlayFileSystem } from '@alex/wal/io'
 import { corruption } from './errors.js'
-import { ReadOnlyOverlayFileSystem } from './read-only-file-system.js'
 import { toStorageError } from './wal-errors.js'
 
 /** What the store's recovery planning needs to know of its write-ahead log. */

@@ -1,4 +1,4 @@
-import type { FileSystem } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { StoreLock } from './lock-file.js'
 import { noStore } from './recovery.js'

@@ -1,4 +1,5 @@
-import type { FileSystem, RecoveryMode, SyncMode } from '@alex/wal'
+import type { RecoveryMode, SyncMode } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
 import { AlexStorageError, ErrorCode, unknownKey } from './errors.js'
 import { MAX_SEGMENT_BYTES, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
 

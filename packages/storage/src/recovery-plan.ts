@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { FileSystem } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
 import { readKey, readLsn, readType } from './data-record.js'
 import { type AlexStorageError, corruption, ErrorCode } from './errors.js'
 import {
@@ -9,7 +9,7 @@ import {
   snapshotName,
   walPath,
 } from './file-names.js'
-import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, TYPE_PUT } from './format.js'
+import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SNAPSHOT_LSN_AT, TYPE_PUT } from './format.js'
 import { type FullScan, fullScan } from './full-scan.js'
 import { offsetOf, slotOf } from './location.js'
 import type { LogSummary } from './log-inspection.js'
@@ -153,7 +153,7 @@ function chooseSnapshot(
       // operations in between are only in the data segments.
       report.damagedSnapshots.push({
         file: join(dir, snapshotName(seq)),
-        offset: 24,
+        offset: SNAPSHOT_LSN_AT,
         message: `snapshot LSN ${candidate.lsn} is older than the log's checkpoint ${log.checkpointLsn}`,
       })
       return undefined

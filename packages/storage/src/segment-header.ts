@@ -1,5 +1,14 @@
-import { crc32 } from './checksum.js'
-import { SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, SEGMENT_VERSION } from './format.js'
+import { crc32 } from '@alex/wal/io'
+import {
+  SEGMENT_CRC_AT,
+  SEGMENT_FLAGS_AT,
+  SEGMENT_HEADER_SIZE,
+  SEGMENT_ID_AT,
+  SEGMENT_MAGIC,
+  SEGMENT_MAGIC_AT,
+  SEGMENT_VERSION,
+  SEGMENT_VERSION_AT,
+} from './format.js'
 
 /**
  * The 16-byte data segment header (docs/storage-format.md, section 3.1):
@@ -9,11 +18,11 @@ import { SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, SEGMENT_VERSION } from './format.js
 /** Writes the header of segment `id` at the start of `bytes`. */
 export function writeSegmentHeader(bytes: Uint8Array, id: number): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_SIZE)
-  view.setUint32(0, SEGMENT_MAGIC, true)
-  view.setUint16(4, SEGMENT_VERSION, true)
-  view.setUint16(6, 0, true)
-  view.setUint32(8, id, true)
-  view.setUint32(12, crc32(bytes, 0, 12), true)
+  view.setUint32(SEGMENT_MAGIC_AT, SEGMENT_MAGIC, true)
+  view.setUint16(SEGMENT_VERSION_AT, SEGMENT_VERSION, true)
+  view.setUint16(SEGMENT_FLAGS_AT, 0, true)
+  view.setUint32(SEGMENT_ID_AT, id, true)
+  view.setUint32(SEGMENT_CRC_AT, crc32(bytes, 0, SEGMENT_CRC_AT), true)
 }
 
 /**
@@ -27,11 +36,13 @@ export function checkSegmentHeader(
 ): string | undefined {
   if (length < SEGMENT_HEADER_SIZE) return 'segment shorter than its header'
   const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_SIZE)
-  if (view.getUint32(0, true) !== SEGMENT_MAGIC) return 'bad segment magic'
-  if (view.getUint32(12, true) !== crc32(bytes, 0, 12)) return 'segment header checksum mismatch'
-  const version = view.getUint16(4, true)
+  if (view.getUint32(SEGMENT_MAGIC_AT, true) !== SEGMENT_MAGIC) return 'bad segment magic'
+  if (view.getUint32(SEGMENT_CRC_AT, true) !== crc32(bytes, 0, SEGMENT_CRC_AT)) {
+    return 'segment header checksum mismatch'
+  }
+  const version = view.getUint16(SEGMENT_VERSION_AT, true)
   if (version !== SEGMENT_VERSION) return `unsupported segment format version ${version}`
-  if (view.getUint16(6, true) !== 0) return 'unknown segment flags'
-  if (view.getUint32(8, true) !== id) return 'segment id does not match its file name'
+  if (view.getUint16(SEGMENT_FLAGS_AT, true) !== 0) return 'unknown segment flags'
+  if (view.getUint32(SEGMENT_ID_AT, true) !== id) return 'segment id does not match its file name'
   return undefined
 }

@@ -1,4 +1,5 @@
-import type { FileSystem } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
+import { readWholeFile } from '@alex/wal/io'
 import { readKey, readLsn, validateRecord } from './data-record.js'
 import { allocateImage } from './data-segment.js'
 import { SEGMENT_HEADER_SIZE } from './format.js'
@@ -36,16 +37,8 @@ export function scanSegmentFile(
   id: number,
   visit: (scan: SegmentScan, offset: number, size: number) => void,
 ): SegmentScan {
-  const handle = fs.open(path, 'r')
-  let bytes: Uint8Array
-  try {
-    const size = handle.size()
-    bytes = allocateImage(size) // may become the segment's resident image
-    const got = handle.read(bytes, 0, size, 0)
-    if (got < size) bytes = bytes.subarray(0, got)
-  } finally {
-    handle.close()
-  }
+  // The bytes may become the segment's resident image: a SharedArrayBuffer, like every image.
+  const bytes = readWholeFile(fs, path, undefined, allocateImage)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const scan: SegmentScan = {
     bytes,

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { FileSystem } from '@alex/wal'
+import type { FileSystem } from '@alex/wal/io'
 import { readValueLength } from './data-record.js'
 import { DataSegment, misplaced } from './data-segment.js'
 import { AlexStorageError, ErrorCode, readFailed } from './errors.js'

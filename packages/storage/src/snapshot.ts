@@ -1,18 +1,40 @@
 import { join } from 'node:path'
-import type { FileSystem } from '@alex/wal'
-import { crc32 } from './checksum.js'
+import type { FileSystem } from '@alex/wal/io'
+import { crc32, getU64, readWholeFile, setU64 } from '@alex/wal/io'
 import { corruption } from './errors.js'
 import { snapshotName, tempName } from './file-names.js'
 import {
+  LOCATION_LENGTH_FACTOR,
+  LOCATION_LONG,
+  LOCATION_OFFSET_FACTOR,
   MAX_SLOTS,
   RECORD_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
+  SNAPSHOT_BYTES_PER_KEY,
+  SNAPSHOT_CHECKPOINTS_AT,
+  SNAPSHOT_COMPACTIONS_AT,
   SNAPSHOT_END_MAGIC,
+  SNAPSHOT_FLAGS_AT,
+  SNAPSHOT_HEADER_CRC_AT,
   SNAPSHOT_HEADER_SIZE,
+  SNAPSHOT_HEADER_SIZE_AT,
+  SNAPSHOT_KEY_COUNT_AT,
+  SNAPSHOT_LSN_AT,
   SNAPSHOT_MAGIC,
+  SNAPSHOT_NEXT_SEGMENT_ID_AT,
+  SNAPSHOT_RETIRE_BELOW_AT,
+  SNAPSHOT_SEGMENT_COUNT_AT,
+  SNAPSHOT_SEQ_AT,
   SNAPSHOT_TABLE_ENTRY_SIZE,
   SNAPSHOT_TRAILER_SIZE,
   SNAPSHOT_VERSION,
+  SNAPSHOT_VERSION_AT,
+  TABLE_ID_AT,
+  TABLE_LENGTH_AT,
+  TABLE_LIVE_BYTES_AT,
+  TABLE_RESERVED_AT,
+  TABLE_SLOT_AT,
+  TRAILER_END_MAGIC_AT,
 } from './format.js'
 
 /**
@@ -75,7 +97,12 @@ const END_MAGIC = new TextEncoder().encode(SNAPSHOT_END_MAGIC)
 
 /** Size of a snapshot with `n` keys and `m` segments. */
 export function snapshotSize(n: number, m: number): number {
-  return SNAPSHOT_HEADER_SIZE + SNAPSHOT_TABLE_ENTRY_SIZE * m + 16 * n + SNAPSHOT_TRAILER_SIZE
+  return (
+    SNAPSHOT_HEADER_SIZE +
+    SNAPSHOT_TABLE_ENTRY_SIZE * m +
+    SNAPSHOT_BYTES_PER_KEY * n +
+    SNAPSHOT_TRAILER_SIZE
+  )
 }
 
 /**
@@ -87,25 +114,25 @@ export function buildSnapshot(header: SnapshotHeader, n: number): SnapshotBuilde
   const bytes = new Uint8Array(snapshotSize(n, m))
   const view = new DataView(bytes.buffer)
   bytes.set(MAGIC, 0)
-  view.setUint16(8, SNAPSHOT_VERSION, true)
-  view.setUint16(10, 0, true)
-  view.setUint32(12, SNAPSHOT_HEADER_SIZE, true)
-  setU64(view, 16, header.seq)
-  setU64(view, 24, header.lsn)
-  setU64(view, 32, n)
-  view.setUint32(40, m, true)
-  view.setUint32(44, header.nextSegmentId, true)
-  view.setUint32(48, header.checkpoints >>> 0, true)
-  view.setUint32(52, header.compactions >>> 0, true)
-  view.setUint32(56, header.retireBelow, true)
-  view.setUint32(60, crc32(bytes, 0, 60), true)
+  view.setUint16(SNAPSHOT_VERSION_AT, SNAPSHOT_VERSION, true)
+  view.setUint16(SNAPSHOT_FLAGS_AT, 0, true)
+  view.setUint32(SNAPSHOT_HEADER_SIZE_AT, SNAPSHOT_HEADER_SIZE, true)
+  setU64(view, SNAPSHOT_SEQ_AT, header.seq)
+  setU64(view, SNAPSHOT_LSN_AT, header.lsn)
+  setU64(view, SNAPSHOT_KEY_COUNT_AT, n)
+  view.setUint32(SNAPSHOT_SEGMENT_COUNT_AT, m, true)
+  view.setUint32(SNAPSHOT_NEXT_SEGMENT_ID_AT, header.nextSegmentId, true)
+  view.setUint32(SNAPSHOT_CHECKPOINTS_AT, header.checkpoints >>> 0, true)
+  view.setUint32(SNAPSHOT_COMPACTIONS_AT, header.compactions >>> 0, true)
+  view.setUint32(SNAPSHOT_RETIRE_BELOW_AT, header.retireBelow, true)
+  view.setUint32(SNAPSHOT_HEADER_CRC_AT, crc32(bytes, 0, SNAPSHOT_HEADER_CRC_AT), true)
   let at = SNAPSHOT_HEADER_SIZE
   for (const s of header.segments) {
-    view.setUint32(at, s.slot, true)
-    view.setUint32(at + 4, s.id, true)
-    setU64(view, at + 8, s.length)
-    setU64(view, at + 16, s.liveBytes)
-    setU64(view, at + 24, 0)
+    view.setUint32(at + TABLE_SLOT_AT, s.slot, true)
+    view.setUint32(at + TABLE_ID_AT, s.id, true)
+    setU64(view, at + TABLE_LENGTH_AT, s.length)
+    setU64(view, at + TABLE_LIVE_BYTES_AT, s.liveBytes)
+    setU64(view, at + TABLE_RESERVED_AT, 0)
     at += SNAPSHOT_TABLE_ENTRY_SIZE
   }
   const keysAt = at
@@ -131,7 +158,7 @@ export function sealSnapshot(bytes: Uint8Array): void {
   const builder = PENDING_BE.get(bytes)
   if (builder !== undefined) {
     const n = builder.keys.length
-    const keysAt = bytes.length - SNAPSHOT_TRAILER_SIZE - 16 * n
+    const keysAt = bytes.length - SNAPSHOT_TRAILER_SIZE - SNAPSHOT_BYTES_PER_KEY * n
     for (let i = 0; i < n; i++) {
       view.setFloat64(keysAt + 8 * i, builder.keys[i]!, true)
       view.setFloat64(keysAt + 8 * n + 8 * i, builder.locations[i]!, true)
@@ -140,7 +167,7 @@ export function sealSnapshot(bytes: Uint8Array): void {
   }
   const end = bytes.length - SNAPSHOT_TRAILER_SIZE
   view.setUint32(end, crc32(bytes, 0, end), true)
-  bytes.set(END_MAGIC, end + 4)
+  bytes.set(END_MAGIC, end + TRAILER_END_MAGIC_AT)
 }
 
 /**
@@ -170,17 +197,7 @@ export async function writeSnapshot(
 /** Reads and fully validates snapshot `seq` of `dir`. Throws `ERR_CORRUPTION` if it is damaged. */
 export function readSnapshot(fs: FileSystem, dir: string, seq: number): Snapshot {
   const path = join(dir, snapshotName(seq))
-  const handle = fs.open(path, 'r')
-  let bytes: Uint8Array
-  try {
-    const size = handle.size()
-    bytes = new Uint8Array(size)
-    const got = handle.read(bytes, 0, size, 0)
-    if (got < size) bytes = bytes.subarray(0, got)
-  } finally {
-    handle.close()
-  }
-  return decodeSnapshot(bytes, path, seq)
+  return decodeSnapshot(readWholeFile(fs, path), path, seq)
 }
 
 /** Validates and decodes snapshot bytes (`path` and `seq` for error messages and checks). */
@@ -189,42 +206,60 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
   if (bytes.length < SNAPSHOT_HEADER_SIZE + SNAPSHOT_TRAILER_SIZE) throw fail(0, 'file too short')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw fail(0, 'bad magic')
-  if (view.getUint32(60, true) !== crc32(bytes, 0, 60)) throw fail(60, 'header checksum mismatch')
-  const version = view.getUint16(8, true)
-  if (version !== SNAPSHOT_VERSION) throw fail(8, `unsupported format version ${version}`)
-  if (view.getUint16(10, true) !== 0) throw fail(10, 'unknown flags')
-  if (view.getUint32(12, true) !== SNAPSHOT_HEADER_SIZE) throw fail(12, 'bad header size')
-  const fileSeq = getU64(view, 16)
-  if (fileSeq !== seq) throw fail(16, `sequence number ${fileSeq} does not match the file name`)
-  const lsn = getU64(view, 24)
-  const n = getU64(view, 32)
-  const m = view.getUint32(40, true)
-  if (n > bytes.length || m > bytes.length || bytes.length !== snapshotSize(n, m)) {
-    throw fail(32, 'key or segment count does not match the file size')
+  if (view.getUint32(SNAPSHOT_HEADER_CRC_AT, true) !== crc32(bytes, 0, SNAPSHOT_HEADER_CRC_AT)) {
+    throw fail(SNAPSHOT_HEADER_CRC_AT, 'header checksum mismatch')
+  }
+  const version = view.getUint16(SNAPSHOT_VERSION_AT, true)
+  if (version !== SNAPSHOT_VERSION) {
+    throw fail(SNAPSHOT_VERSION_AT, `unsupported format version ${version}`)
+  }
+  if (view.getUint16(SNAPSHOT_FLAGS_AT, true) !== 0) throw fail(SNAPSHOT_FLAGS_AT, 'unknown flags')
+  if (view.getUint32(SNAPSHOT_HEADER_SIZE_AT, true) !== SNAPSHOT_HEADER_SIZE) {
+    throw fail(SNAPSHOT_HEADER_SIZE_AT, 'bad header size')
+  }
+  const fileSeq = getU64(view, SNAPSHOT_SEQ_AT)
+  if (fileSeq !== seq)
+    throw fail(SNAPSHOT_SEQ_AT, `sequence number ${fileSeq} does not match the file name`)
+  const lsn = getU64(view, SNAPSHOT_LSN_AT)
+  if (lsn < 0) throw fail(SNAPSHOT_LSN_AT, 'LSN beyond 2^53')
+  const n = getU64(view, SNAPSHOT_KEY_COUNT_AT)
+  const m = view.getUint32(SNAPSHOT_SEGMENT_COUNT_AT, true)
+  if (n < 0 || n > bytes.length || m > bytes.length || bytes.length !== snapshotSize(n, m)) {
+    throw fail(SNAPSHOT_KEY_COUNT_AT, 'key or segment count does not match the file size')
   }
   const end = bytes.length - SNAPSHOT_TRAILER_SIZE
   if (view.getUint32(end, true) !== crc32(bytes, 0, end)) throw fail(end, 'checksum mismatch')
   for (let i = 0; i < END_MAGIC.length; i++) {
-    if (bytes[end + 4 + i] !== END_MAGIC[i]) throw fail(end + 4, 'bad end marker')
+    if (bytes[end + TRAILER_END_MAGIC_AT + i] !== END_MAGIC[i]) {
+      throw fail(end + TRAILER_END_MAGIC_AT, 'bad end marker')
+    }
   }
-  const nextSegmentId = view.getUint32(44, true)
-  if (view.getUint32(56, true) > nextSegmentId)
-    throw fail(56, 'retirement floor beyond the next id')
+  const nextSegmentId = view.getUint32(SNAPSHOT_NEXT_SEGMENT_ID_AT, true)
+  const retireBelow = view.getUint32(SNAPSHOT_RETIRE_BELOW_AT, true)
+  if (retireBelow > nextSegmentId) {
+    throw fail(SNAPSHOT_RETIRE_BELOW_AT, 'retirement floor beyond the next id')
+  }
   const segments: SnapshotSegment[] = []
   const slots = new Set<number>()
   const ids = new Set<number>()
   let at = SNAPSHOT_HEADER_SIZE
   for (let i = 0; i < m; i++) {
     const s: SnapshotSegment = {
-      slot: view.getUint32(at, true),
-      id: view.getUint32(at + 4, true),
-      length: getU64(view, at + 8),
-      liveBytes: getU64(view, at + 16),
+      slot: view.getUint32(at + TABLE_SLOT_AT, true),
+      id: view.getUint32(at + TABLE_ID_AT, true),
+      length: getU64(view, at + TABLE_LENGTH_AT),
+      liveBytes: getU64(view, at + TABLE_LIVE_BYTES_AT),
     }
-    if (s.slot >= MAX_SLOTS || slots.has(s.slot)) throw fail(at, 'bad or repeated slot')
-    if (ids.has(s.id) || s.id >= nextSegmentId) throw fail(at + 4, 'bad or repeated segment id')
-    if (s.length < SEGMENT_HEADER_SIZE || s.liveBytes > s.length - SEGMENT_HEADER_SIZE) {
-      throw fail(at + 8, 'bad segment length')
+    if (s.slot >= MAX_SLOTS || slots.has(s.slot))
+      throw fail(at + TABLE_SLOT_AT, 'bad or repeated slot')
+    if (ids.has(s.id) || s.id >= nextSegmentId)
+      throw fail(at + TABLE_ID_AT, 'bad or repeated segment id')
+    if (
+      s.length < SEGMENT_HEADER_SIZE ||
+      s.liveBytes < 0 ||
+      s.liveBytes > s.length - SEGMENT_HEADER_SIZE
+    ) {
+      throw fail(at + TABLE_LENGTH_AT, 'bad segment length')
     }
     slots.add(s.slot)
     ids.add(s.id)
@@ -261,10 +296,10 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
       throw fail(locationsAt + 8 * i, 'location is not a non-negative integer')
     }
     // Decoded as in location.ts: (slot * 2^27 + offset) * 2^11 + length field.
-    const field = loc & 2047
-    const rest = (loc - field) / 2048
-    const offset = rest & 0x7ffffff
-    const slot = (rest - offset) / 134217728
+    const field = loc & LOCATION_LONG
+    const rest = (loc - field) / LOCATION_LENGTH_FACTOR
+    const offset = rest & (LOCATION_OFFSET_FACTOR - 1)
+    const slot = (rest - offset) / LOCATION_OFFSET_FACTOR
     const length = slot < MAX_SLOTS ? lengthBySlot[slot]! : 0
     if (length === 0) throw fail(locationsAt + 8 * i, 'location names no segment')
     // The field is the value length, or 2047 for "at least 2047": a lower bound either way.
@@ -276,23 +311,11 @@ export function decodeSnapshot(bytes: Uint8Array, path: string, seq: number): Sn
     seq,
     lsn,
     nextSegmentId,
-    checkpoints: view.getUint32(48, true),
-    compactions: view.getUint32(52, true),
-    retireBelow: view.getUint32(56, true),
+    checkpoints: view.getUint32(SNAPSHOT_CHECKPOINTS_AT, true),
+    compactions: view.getUint32(SNAPSHOT_COMPACTIONS_AT, true),
+    retireBelow,
     segments,
     keys,
     locations,
   }
-}
-
-function setU64(view: DataView, at: number, value: number): void {
-  const low = value >>> 0
-  view.setUint32(at, low, true)
-  view.setUint32(at + 4, (value - low) / 4294967296, true)
-}
-
-function getU64(view: DataView, at: number): number {
-  // Values are < 2^53 by construction; a larger one can only come from damage and fails later
-  // checks (sizes, counts) rather than being silently rounded into range.
-  return view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296
 }

@@ -25,6 +25,16 @@ describe('crc32', () => {
       { numRuns: 300 },
     )
   })
+
+  it('continues a checksum across pieces (both sides of the native threshold)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.nat(), (bytes, cut) => {
+        const mid = bytes.length === 0 ? 0 : cut % bytes.length
+        const whole = crc32(bytes, 0, bytes.length)
+        expect(crc32(bytes, mid, bytes.length, crc32(bytes, 0, mid))).toBe(whole)
+      }),
+    )
+  })
 })
 
 // Node before 20.15 (and 22.0-22.1) has no zlib.crc32: the module must load and compute every
@@ -53,18 +63,28 @@ describe('crc32 without zlib.crc32 (Node < 20.15)', () => {
     expect(fallback(ascii, 0, ascii.length)).toBe(0xcbf43926)
     expect(fallback(new Uint8Array(0), 0, 0)).toBe(0)
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.nat(), fc.nat(), (bytes, a, b) => {
-        const [start, end] = rangeOf(bytes, a, b)
-        expect(fallback(bytes, start, end)).toBe(zlibCrc32(bytes.subarray(start, end)))
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (bytes, a, b, cut) => {
+          const [start, end] = rangeOf(bytes, a, b)
+          const want = zlibCrc32(bytes.subarray(start, end))
+          expect(fallback(bytes, start, end)).toBe(want)
+          const mid = start + (cut % (end - start + 1))
+          expect(fallback(bytes, mid, end, fallback(bytes, start, mid))).toBe(want)
+        },
+      ),
       { numRuns: 300 },
     )
     // Large inputs, which zlib.crc32 would have taken where it exists.
-    for (const size of [256, 511, 512, 4096, 65_537, 1 << 20]) {
+    for (const size of [255, 256, 511, 512, 513, 4096, 65_537, 1 << 20]) {
       const bytes = new Uint8Array(size)
       for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24
       expect(fallback(bytes, 0, size)).toBe(zlibCrc32(bytes))
       expect(fallback(bytes, 3, size - 5)).toBe(zlibCrc32(bytes.subarray(3, size - 5)))
+      expect(fallback(bytes, 100, size, zlibCrc32(bytes.subarray(0, 100)))).toBe(zlibCrc32(bytes))
     }
   })
 })

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { NodeFileSystem } from '@alex/wal'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { NodeFileSystem } from './node-file-system.js'
 import { ReadOnlyOverlayFileSystem } from './read-only-file-system.js'
 
 let dir: string

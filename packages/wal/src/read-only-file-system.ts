@@ -1,12 +1,13 @@
 import { basename, dirname, resolve } from 'node:path'
-import type { FileHandle, FileSystem, OpenFlags } from '@alex/wal'
+import type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
+import { readWholeFile } from './read-whole-file.js'
 
 /**
- * A copy-on-write view of a real file system that never changes it: reads go to the files
+ * A copy-on-write view of a file system that never changes it: reads go to the files
  * underneath; creating, writing, truncating, renaming or deleting a file only changes an
  * in-memory overlay, and syncs do nothing. A read-only store opens its write-ahead log through
- * this, because opening a log may repair a torn tail and starts a new segment, and a read-only
- * open must leave every byte on disk as it found it (a live writer may be using them).
+ * this (@alex/storage), because opening a log may repair a torn tail and starts a new segment,
+ * and a read-only open must leave every byte on disk as it found it (a live writer may use them).
  */
 export class ReadOnlyOverlayFileSystem implements FileSystem {
   private readonly base: FileSystem
@@ -38,7 +39,7 @@ export class ReadOnlyOverlayFileSystem implements FileSystem {
     if (flags === 'r+') {
       if (shadow !== undefined) return new MemoryHandle(p, shadow, true)
       if (!this.visibleInBase(p)) throw enoent('open', p)
-      const copy = new MemoryFile(readAll(this.base, p))
+      const copy = new MemoryFile(readWholeFile(this.base, p, undefined, zeroed))
       this.files.set(p, copy)
       return new MemoryHandle(p, copy, true)
     }
@@ -78,7 +79,9 @@ export class ReadOnlyOverlayFileSystem implements FileSystem {
     const t = resolve(to)
     const file =
       this.files.get(f) ??
-      (this.visibleInBase(f) ? new MemoryFile(readAll(this.base, f)) : undefined)
+      (this.visibleInBase(f)
+        ? new MemoryFile(readWholeFile(this.base, f, undefined, zeroed))
+        : undefined)
     if (file === undefined) throw enoent('rename', f)
     this.files.delete(f)
     this.deleted.add(f)
@@ -160,14 +163,9 @@ class MemoryHandle implements FileHandle {
   close(): void {}
 }
 
-function readAll(fs: FileSystem, path: string): Uint8Array {
-  const handle = fs.open(path, 'r')
-  try {
-    const bytes = new Uint8Array(handle.size())
-    return bytes.subarray(0, handle.read(bytes, 0, bytes.length, 0))
-  } finally {
-    handle.close()
-  }
+/** A zeroed array: the overlay's copies grow in place, so no stale bytes may be in them. */
+function zeroed(size: number): Uint8Array {
+  return new Uint8Array(size)
 }
 
 function errno(code: string, syscall: string, path: string): NodeJS.ErrnoException {

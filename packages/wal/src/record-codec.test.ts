@@ -15,12 +15,11 @@ import {
   encodeCheckpoint,
   encodeDelete,
   encodePut,
-  getU64,
   putFrameBytes,
-  setU64,
 } from './record-codec.js'
 import { scanFrames } from './segment-reader.js'
 import type { WalOp } from './types.js'
+import { getU64, setU64 } from './u64.js'
 
 function buffer(size: number): { buf: Uint8Array; view: DataView } {
   const buf = new Uint8Array(size)

@@ -15,27 +15,12 @@ import {
   RECORD_PUT,
 } from './format.js'
 import type { WalOp } from './types.js'
+import { setU64 } from './u64.js'
 
 /**
  * Encoding of one record frame (see format.ts): crc32 length type payload. Encoders write into a
  * caller's buffer at `offset` and return the offset after the frame; they never allocate.
  */
-
-const TWO_32 = 4294967296
-
-/** Writes a non-negative safe integer as u64 little-endian. */
-export function setU64(view: DataView, offset: number, value: number): void {
-  view.setUint32(offset, value >>> 0, true)
-  view.setUint32(offset + 4, Math.floor(value / TWO_32), true)
-}
-
-/** Reads a u64 little-endian; returns -1 if it exceeds 2^53 - 1 (unrepresentable here). */
-export function getU64(view: DataView, offset: number): number {
-  const lo = view.getUint32(offset, true)
-  const hi = view.getUint32(offset + 4, true)
-  if (hi > 0x1fffff) return -1
-  return hi * TWO_32 + lo
-}
 
 /** Size of a put frame. */
 export function putFrameBytes(valueLength: number): number {

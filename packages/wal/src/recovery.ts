@@ -3,6 +3,7 @@ import { crc32 } from './checksum.js'
 import { WalError } from './errors.js'
 import type { FileSystem } from './file-system.js'
 import { FORMAT_VERSION, SEGMENT_HEADER_BYTES, SEGMENT_SUFFIX, TEMP_SUFFIX } from './format.js'
+import { readWholeFile } from './read-whole-file.js'
 import {
   decodeSegmentHeader,
   parseSegmentFileName,
@@ -107,23 +108,6 @@ interface Problem {
 }
 
 const TEMP_PATTERN = new RegExp(`^\\d{20}\\${SEGMENT_SUFFIX}\\${TEMP_SUFFIX}$`)
-
-/** Reads a whole file (its size bounds the allocation). */
-export function readWholeFile(
-  fs: FileSystem,
-  path: string,
-  limit = Number.POSITIVE_INFINITY,
-): Uint8Array {
-  const handle = fs.open(path, 'r')
-  try {
-    const size = Math.min(handle.size(), limit)
-    const buf = Buffer.allocUnsafeSlow(size)
-    const n = handle.read(buf, 0, size, 0)
-    return n === size ? buf : buf.subarray(0, n)
-  } finally {
-    handle.close()
-  }
-}
 
 function scanSegment(fs: FileSystem, path: string, id: number): Scanned {
   const buf = readWholeFile(fs, path)

@@ -13,9 +13,9 @@ import {
   RECORD_PUT,
   SEGMENT_HEADER_BYTES,
 } from './format.js'
-import { getU64 } from './record-codec.js'
-import { readWholeFile } from './recovery.js'
+import { readWholeFile } from './read-whole-file.js'
 import type { WalRecord } from './types.js'
+import { getU64 } from './u64.js'
 
 /** A segment as replay needs it: validated at open, re-read now. */
 export interface ReplaySegment {

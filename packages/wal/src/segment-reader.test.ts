@@ -9,9 +9,9 @@ import {
   encodeDelete,
   encodeDurable,
   encodePut,
-  setU64,
 } from './record-codec.js'
 import { durableMarkAfter, hasValidFrameAfter, scanFrames } from './segment-reader.js'
+import { setU64 } from './u64.js'
 
 /** Three frames: put lsn 1 (at 0), delete lsn 2 (at 29), put lsn 3 (at 54). */
 function threeFrames(): { buf: Uint8Array; view: DataView; offsets: number[] } {

@@ -18,8 +18,8 @@ import {
   RECORD_DURABLE,
   RECORD_PUT,
 } from './format.js'
-import { getU64 } from './record-codec.js'
 import type { DamageReason } from './types.js'
+import { getU64 } from './u64.js'
 
 /**
  * Scanning the frames of one segment (already read into memory, so a length field can never

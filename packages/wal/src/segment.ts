@@ -16,7 +16,7 @@ import {
   SEGMENT_MAGIC,
   SEGMENT_SUFFIX,
 } from './format.js'
-import { getU64, setU64 } from './record-codec.js'
+import { getU64, setU64 } from './u64.js'
 
 /**
  * A segment is one file of the log: a header, then record frames. Segments are numbered from 1
