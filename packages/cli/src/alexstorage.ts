@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs'
+import type { RangeOptions } from '@alex/storage'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { check } from './commands/check.js'
+import { compact } from './commands/compact.js'
+import { dump } from './commands/dump.js'
+import { load } from './commands/load.js'
+import { stat } from './commands/stat.js'
+import { debugDescription, describe, Exit, exitCodeOf } from './errors.js'
+
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+).version
+
+/** Parses `--range gte=10,lt=20` (repeatable; later bounds add to earlier ones). */
+function parseRange(text: string, previous: RangeOptions = {}): RangeOptions {
+  const range: RangeOptions = { ...previous }
+  for (const part of text.split(',')) {
+    const match = /^\s*(gt|gte|lt|lte)\s*=\s*(.+?)\s*$/.exec(part)
+    if (!match) {
+      throw new InvalidArgumentError(`expected <gt|gte|lt|lte>=<number>[,...], got "${part}"`)
+    }
+    const bound = Number(match[2])
+    if (match[2] === '' || !Number.isFinite(bound)) {
+      throw new InvalidArgumentError(`"${match[2]}" is not a finite number`)
+    }
+    range[match[1] as 'gt' | 'gte' | 'lt' | 'lte'] = bound
+  }
+  return range
+}
+
+function positiveInteger(min: number) {
+  return (text: string): number => {
+    const n = Number(text)
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${text}"`)
+    }
+    return n
+  }
+}
+
+function example(...lines: string[]): string {
+  return `\nExample:\n${lines.map((line) => `  ${line}`).join('\n')}\n`
+}
+
+/** Commander's error message as the tool's one line. */
+function usageLine(text: string): string {
+  const message = text
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
+  return `alexstorage: ERR_USAGE: ${message} (see --help)\n`
+}
+
+let debug = process.argv.includes('--debug')
+
+/** Runs a command's action and exits with its code; errors become one line on stderr. */
+function run<A extends unknown[]>(action: (...args: A) => Promise<number>) {
+  return async (...args: A): Promise<void> => {
+    process.exitCode = await action(...args)
+  }
+}
+
+const program = new Command('alexstorage')
+  .description(
+    'Inspect, verify, export, import and compact AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store or bad input, 2 could not run (usage, not a store, locked, I/O error).',
+  )
+  .version(version, '-V, --version')
+  .option('--debug', 'print stack traces of errors')
+  .exitOverride()
+  .configureOutput({
+    // Commander's own errors (unknown option, missing argument) in the tool's one-line form.
+    outputError: (text, write) => write(usageLine(text)),
+  })
+  .addHelpText(
+    'after',
+    example('$ alexstorage stat ./my-db', '$ alexstorage check ./my-db && echo clean'),
+  )
+
+program
+  .command('stat')
+  .description(
+    'keys, live and dead bytes, segments, log size and LSNs, checkpoints, compactions, cache and index shape (read-only open)',
+  )
+  .argument('<dir>', 'the store directory')
+  .option('--json', 'print JSON instead of a table')
+  .addHelpText(
+    'after',
+    example(
+      '$ alexstorage stat ./my-db',
+      '$ alexstorage stat ./my-db --json | jq .stats.deadBytes',
+    ),
+  )
+  .action(run((dir: string, options: { json?: boolean }) => stat(dir, options)))
+
+program
+  .command('check')
+  .description(
+    'verify the store without changing a byte: a read-only open, then every value read from its file and its checksum and identity checked',
+  )
+  .argument('<dir>', 'the store directory')
+  .option('--json', 'print the report as JSON (and no progress bar)')
+  .addHelpText(
+    'after',
+    `${example('$ alexstorage check ./my-db', '$ alexstorage check ./my-db --json > report.json')}\nExit codes: 0 clean, 1 damaged (the error code, file and offset are printed), 2 unusable (not a store, I/O error).\n`,
+  )
+  .action(run((dir: string, options: { json?: boolean }) => check(dir, options)))
+
+program
+  .command('dump')
+  .description(
+    'every entry in key order as NDJSON lines {"key":<number>,"value":"<base64>"} (read-only open: works while a writer runs)',
+  )
+  .argument('<dir>', 'the store directory')
+  .option('--range <bounds>', 'key bounds, <gt|gte|lt|lte>=<number>[,...] (repeatable)', parseRange)
+  .option('--reverse', 'descending key order')
+  .option('--limit <n>', 'at most n entries', positiveInteger(0))
+  .addOption(new Option('--format <format>', 'output format').choices(['ndjson']).default('ndjson'))
+  .option('--out <file>', 'write to this file (created once complete) instead of stdout')
+  .addHelpText(
+    'after',
+    example(
+      '$ alexstorage dump ./my-db > my-db.ndjson',
+      '$ alexstorage dump ./my-db --range gte=100,lt=200 --reverse --limit 10',
+    ),
+  )
+  .action(
+    run(
+      (
+        dir: string,
+        options: {
+          range?: RangeOptions
+          reverse?: boolean
+          limit?: number
+          format?: string
+          out?: string
+        },
+      ) => dump(dir, options),
+    ),
+  )
+
+program
+  .command('load')
+  .description(
+    'put every entry of an NDJSON dump (- for stdin) into the store, in atomic batches; creates the store if the directory is missing or empty',
+  )
+  .argument('<dir>', 'the store directory')
+  .argument('<file>', 'NDJSON file as written by dump, or - for standard input')
+  .option('--batch <n>', 'operations per atomic batch', positiveInteger(1), 1000)
+  .option('--json', 'print the result as JSON (and no progress bar)')
+  .addHelpText(
+    'after',
+    example(
+      '$ alexstorage load ./copy-db my-db.ndjson',
+      '$ alexstorage dump ./my-db | alexstorage load ./copy-db - --batch 5000',
+    ),
+  )
+  .action(
+    run((dir: string, file: string, options: { batch: number; json?: boolean }) =>
+      load(dir, file, options),
+    ),
+  )
+
+program
+  .command('compact')
+  .description(
+    'open the store as its writer, compact it and close it; prints dead bytes before and after',
+  )
+  .argument('<dir>', 'the store directory')
+  .option('--json', 'print before/after figures as JSON')
+  .addHelpText('after', example('$ alexstorage compact ./my-db'))
+  .action(run((dir: string, options: { json?: boolean }) => compact(dir, options)))
+
+// Subcommands accept --debug too (the program's option is recognised after them as well).
+for (const command of program.commands) {
+  command.option('--debug', 'print stack traces of errors')
+  command.exitOverride()
+  command.configureOutput({ outputError: (text, write) => write(usageLine(text)) })
+}
+
+// `alexstorage dump db | head`: a closed pipe ends the dump quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(Exit.OK)
+  throw error
+})
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; usage errors were printed by commander.
+    process.exitCode = error.exitCode === 0 ? Exit.OK : Exit.UNUSABLE
+  } else {
+    debug ||= Boolean(program.opts().debug)
+    process.stderr.write(`${describe(error)}\n`)
+    if (debug) process.stderr.write(`${debugDescription(error)}\n`)
+    process.exitCode = exitCodeOf(error)
+  }
+}
