@@ -2,9 +2,14 @@
 import { CompareError, ErrorCode } from './errors.js'
 import { assertKey } from './key-encoding.js'
 
-/** Throws ERR_CLOSED; adapters call it first in every method once closed. */
+/** The ERR_CLOSED of a store used after `close()` (see store-base.ts). */
+export function closedError(engine: string): CompareError {
+  return new CompareError(ErrorCode.CLOSED, `${engine} store is closed`)
+}
+
+/** Throws ERR_CLOSED (see store-base.ts). */
 export function throwClosed(engine: string): never {
-  throw new CompareError(ErrorCode.CLOSED, `${engine} store is closed`)
+  throw closedError(engine)
 }
 
 /** Throws ERR_INVALID_VALUE unless `value` is a Uint8Array. */

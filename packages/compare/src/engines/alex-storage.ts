@@ -6,52 +6,45 @@
  * The package is imported lazily, like every engine's.
  */
 import type { AlexStorage } from '@alex/storage'
-import { throwClosed } from '../guards.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { fromBounds, isEmptyRange, toBounds } from '../range.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
 
 type AlexStorageDb = AlexStorage
 
-class AlexStore implements KvStore {
+class AlexStore extends StoreBase {
   readonly id = 'alex' as const
-  readonly durable: boolean
   private readonly db: AlexStorageDb
-  private closed = false
 
   constructor(db: AlexStorageDb, durable: boolean) {
+    super(durable)
     this.db = db
-    this.durable = durable
   }
 
   // Key and value validation is AlexStorage's own (ERR_INVALID_KEY, ERR_INVALID_VALUE).
   // `key === 0 ? 0 : key` folds -0 into +0, as every adapter does, whatever the index makes
   // of -0; it leaves any other input (even a non-number) for AlexStorage to reject.
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('alex')
+  protected _get(key: number): Uint8Array | undefined {
     return this.db.get(key === 0 ? 0 : key)
   }
 
-  put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('alex')
+  protected _put(key: number, value: Uint8Array): Promise<void> {
     return this.db.put(key === 0 ? 0 : key, value)
   }
 
-  delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('alex')
+  protected _delete(key: number): Promise<void> {
     return this.db.delete(key === 0 ? 0 : key)
   }
 
-  batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('alex')
+  protected _batch(ops: readonly BatchOp[]): Promise<void> {
     let negativeZero = false
     for (const op of ops) if (Object.is(op.key, -0)) negativeZero = true
     if (!negativeZero) return this.db.batch(ops)
     return this.db.batch(ops.map((op) => (Object.is(op.key, -0) ? { ...op, key: 0 } : op)))
   }
 
-  range(options?: RangeOptions): KvEntry[] {
-    if (this.closed) throwClosed('alex')
+  protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
     const out: KvEntry[] = []
@@ -59,16 +52,13 @@ class AlexStore implements KvStore {
     return out
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('alex')
+  protected async _sync(): Promise<void> {
     // Makes every write so far durable by fsyncing the log (like LevelDB's adapter, which
     // syncs its log); not a checkpoint. A durable store's writes already are.
     if (!this.durable) await this.db.sync()
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
+  protected async _close(): Promise<void> {
     await this.db.close()
   }
 }

@@ -5,55 +5,50 @@
  * Keys are 8-byte order-preserving encodings (see key-encoding.ts).
  */
 import type { ClassicLevel as ClassicLevelType } from 'classic-level'
-import { asBuffer, assertBatch, assertValue, throwClosed } from '../guards.js'
+import { asBuffer, assertBatch, assertValue } from '../guards.js'
 import { decodeKey, encodeKey, writeKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { isEmptyRange, toBounds } from '../range.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
 import { levelRangeOptions, SYNC_SENTINEL_KEY } from './level-range.js'
 
 type Db = ClassicLevelType<Buffer, Buffer>
 
-class LevelStore implements KvStore {
+class LevelStore extends StoreBase {
   readonly id = 'leveldb' as const
-  readonly durable: boolean
   private readonly db: Db
   private readonly writeOptions: { sync: boolean }
   /** Reused key buffer for synchronous reads only (the binding copies it before returning). */
   private readonly readKey = Buffer.allocUnsafe(8)
-  private closed = false
 
   constructor(db: Db, durable: boolean) {
+    super(durable)
     this.db = db
-    this.durable = durable
     this.writeOptions = { sync: durable }
   }
 
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('leveldb')
+  protected _get(key: number): Uint8Array | undefined {
     writeKey(key, this.readKey, 0)
     return this.db.getSync(this.readKey)
   }
 
   async getMany(keys: readonly number[]): Promise<(Uint8Array | undefined)[]> {
-    if (this.closed) throwClosed('leveldb')
+    this.guard()
     return this.db.getMany(keys.map(encodeKey))
   }
 
-  async put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('leveldb')
+  protected async _put(key: number, value: Uint8Array): Promise<void> {
     const k = encodeKey(key)
     assertValue(value)
     await this.db.put(k, asBuffer(value), this.writeOptions)
   }
 
-  async delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('leveldb')
+  protected async _delete(key: number): Promise<void> {
     await this.db.del(encodeKey(key), this.writeOptions)
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('leveldb')
+  protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     const batch = this.db.batch()
     for (const op of ops) {
@@ -63,8 +58,7 @@ class LevelStore implements KvStore {
     await batch.write(this.writeOptions)
   }
 
-  async range(options?: RangeOptions): Promise<KvEntry[]> {
-    if (this.closed) throwClosed('leveldb')
+  protected async _range(options?: RangeOptions): Promise<KvEntry[]> {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
     const rows = await this.db.iterator(levelRangeOptions(b)).all()
@@ -76,16 +70,13 @@ class LevelStore implements KvStore {
     return out
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('leveldb')
+  protected async _sync(): Promise<void> {
     // A synced write makes the whole log durable up to it; deleting a key no store ever holds
     // (9 bytes, never a valid 8-byte key) changes nothing visible.
     if (!this.durable) await this.db.del(SYNC_SENTINEL_KEY, { sync: true })
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
+  protected async _close(): Promise<void> {
     await this.db.close()
   }
 }

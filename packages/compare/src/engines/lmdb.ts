@@ -7,27 +7,25 @@
  * (order-preserving doubles), with -0 folded into +0 (lmdb-js encodes -0 as a non-number).
  */
 import type { Database, open as openType, RootDatabase } from 'lmdb'
-import { asBuffer, assertBatch, assertValue, throwClosed } from '../guards.js'
+import { asBuffer, assertBatch, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { aboveLow, belowHigh, isEmptyRange, toBounds } from '../range.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
 
 type Db = RootDatabase<Buffer, number>
 
-class LmdbStore implements KvStore {
+class LmdbStore extends StoreBase {
   readonly id = 'lmdb' as const
-  readonly durable: boolean
   private readonly db: Db
-  private closed = false
 
   constructor(db: Db, durable: boolean) {
+    super(durable)
     this.db = db
-    this.durable = durable
   }
 
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('lmdb')
+  protected _get(key: number): Uint8Array | undefined {
     assertKey(key)
     const v = this.db.getBinaryFast(key + 0)
     // getBinaryFast's buffer is shared and its byteLength is the whole scratch area; a view
@@ -35,21 +33,18 @@ class LmdbStore implements KvStore {
     return v === undefined ? undefined : v.subarray(0, v.length)
   }
 
-  async put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('lmdb')
+  protected async _put(key: number, value: Uint8Array): Promise<void> {
     assertKey(key)
     assertValue(value)
     await this.db.put(key + 0, asBuffer(value))
   }
 
-  async delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('lmdb')
+  protected async _delete(key: number): Promise<void> {
     assertKey(key)
     await this.db.remove(key + 0)
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('lmdb')
+  protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     const db = this.db as Database<Buffer, number>
     // One callback runs inside one write transaction: all or nothing.
@@ -61,8 +56,7 @@ class LmdbStore implements KvStore {
     })
   }
 
-  range(options?: RangeOptions): KvEntry[] {
-    if (this.closed) throwClosed('lmdb')
+  protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     const out: KvEntry[] = []
     if (isEmptyRange(b)) return out
@@ -79,8 +73,7 @@ class LmdbStore implements KvStore {
     return out
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('lmdb')
+  protected async _sync(): Promise<void> {
     if (this.durable) return
     await this.db.committed
     // env.sync (mdb_env_sync with force) is not in lmdb-js's typings.
@@ -90,9 +83,7 @@ class LmdbStore implements KvStore {
     })
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
+  protected async _close(): Promise<void> {
     await this.db.close()
   }
 }

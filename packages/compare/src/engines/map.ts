@@ -3,42 +3,33 @@
  * persistence and no order. It marks the limit for point reads; it cannot scan ranges.
  */
 import { CompareError, ErrorCode } from '../errors.js'
-import { assertBatch, assertValue, throwClosed } from '../guards.js'
+import { assertBatch, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry } from '../types.js'
 
-class MapStore implements KvStore {
+class MapStore extends StoreBase {
   readonly id = 'map' as const
-  readonly durable: boolean
   private readonly map = new Map<number, Uint8Array>()
-  private closed = false
 
-  constructor(durable: boolean) {
-    this.durable = durable
-  }
-
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('map')
+  protected _get(key: number): Uint8Array | undefined {
     assertKey(key)
     return this.map.get(key)
   }
 
-  async put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('map')
+  protected async _put(key: number, value: Uint8Array): Promise<void> {
     assertKey(key)
     assertValue(value)
     // Copy, as every storage engine does, so later mutation of the caller's buffer is harmless.
     this.map.set(key, value.slice())
   }
 
-  async delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('map')
+  protected async _delete(key: number): Promise<void> {
     assertKey(key)
     this.map.delete(key)
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('map')
+  protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     for (const op of ops) {
       if (op.type === 'put') this.map.set(op.key, op.value.slice())
@@ -46,17 +37,13 @@ class MapStore implements KvStore {
     }
   }
 
-  range(): KvEntry[] {
-    if (this.closed) throwClosed('map')
+  protected _range(): KvEntry[] {
     throw new CompareError(ErrorCode.UNSUPPORTED, 'the Map reference has no key order')
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('map')
-  }
+  protected async _sync(): Promise<void> {}
 
-  async close(): Promise<void> {
-    this.closed = true
+  protected async _close(): Promise<void> {
     this.map.clear()
   }
 }

@@ -6,11 +6,12 @@
  * event loop are serialised (no group commit across callers). Options are the binding's
  * defaults (8 MiB block cache, zstd compression). Keys are 8-byte order-preserving encodings.
  */
-import { asBuffer, assertBatch, assertValue, throwClosed } from '../guards.js'
+import { asBuffer, assertBatch, assertValue } from '../guards.js'
 import { decodeKey, encodeKey, writeKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { isEmptyRange, toBounds } from '../range.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
 import { type LevelRangeOptions, levelRangeOptions, SYNC_SENTINEL_KEY } from './level-range.js'
 
 /** The part of the binding's (untyped) API this adapter uses. */
@@ -33,24 +34,21 @@ type RocksCtor = new (
 
 const ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
-class RocksStore implements KvStore {
+class RocksStore extends StoreBase {
   readonly id = 'rocksdb' as const
-  readonly durable: boolean
   private readonly db: RocksDb
   private readonly writeOptions: { sync: boolean }
   /** Reused one-key array and key buffer for synchronous reads. */
   private readonly readKey = Buffer.allocUnsafe(8)
   private readonly readKeys = [this.readKey]
-  private closed = false
 
   constructor(db: RocksDb, durable: boolean) {
+    super(durable)
     this.db = db
-    this.durable = durable
     this.writeOptions = { sync: durable }
   }
 
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('rocksdb')
+  protected _get(key: number): Uint8Array | undefined {
     writeKey(key, this.readKey, 0)
     const v = this.db._getManySync(this.readKeys, ENCODINGS)[0]
     // null means aborted or timed out, which only happens with a read deadline (none here).
@@ -58,15 +56,14 @@ class RocksStore implements KvStore {
   }
 
   getMany(keys: readonly number[]): (Uint8Array | undefined)[] {
-    if (this.closed) throwClosed('rocksdb')
+    this.guard()
     const values = this.db._getManySync(keys.map(encodeKey), ENCODINGS)
     return values.map((v) => v ?? undefined)
   }
 
   // The binding's own put/del ignore `sync` (they write a one-entry batch without options),
   // so every write goes through a chained batch whose write() takes the options.
-  async put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('rocksdb')
+  protected async _put(key: number, value: Uint8Array): Promise<void> {
     const k = encodeKey(key)
     assertValue(value)
     const batch = this.db.batch()
@@ -74,15 +71,13 @@ class RocksStore implements KvStore {
     await batch.write(this.writeOptions)
   }
 
-  async delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('rocksdb')
+  protected async _delete(key: number): Promise<void> {
     const batch = this.db.batch()
     batch.del(encodeKey(key))
     await batch.write(this.writeOptions)
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('rocksdb')
+  protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     const batch = this.db.batch()
     for (const op of ops) {
@@ -92,8 +87,7 @@ class RocksStore implements KvStore {
     await batch.write(this.writeOptions)
   }
 
-  range(options?: RangeOptions): KvEntry[] {
-    if (this.closed) throwClosed('rocksdb')
+  protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
     const { rows } = this.db.querySync({ ...levelRangeOptions(b), ...ENCODINGS })
@@ -104,17 +98,14 @@ class RocksStore implements KvStore {
     return out
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('rocksdb')
+  protected async _sync(): Promise<void> {
     if (this.durable) return
     const batch = this.db.batch()
     batch.del(SYNC_SENTINEL_KEY)
     await batch.write({ sync: true })
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
+  protected async _close(): Promise<void> {
     await this.db.close()
   }
 }

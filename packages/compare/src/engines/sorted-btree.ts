@@ -3,46 +3,41 @@
  * ordered operations in JavaScript without any persistence.
  */
 import type BTreeType from 'sorted-btree'
-import { assertBatch, assertValue, throwClosed } from '../guards.js'
+import { assertBatch, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { aboveLow, belowHigh, isEmptyRange, toBounds } from '../range.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
 
 type BTree = BTreeType<number, Uint8Array>
 
-class BTreeStore implements KvStore {
+class BTreeStore extends StoreBase {
   readonly id = 'btree' as const
-  readonly durable: boolean
   private readonly tree: BTree
-  private closed = false
 
   constructor(tree: BTree, durable: boolean) {
+    super(durable)
     this.tree = tree
-    this.durable = durable
   }
 
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('btree')
+  protected _get(key: number): Uint8Array | undefined {
     assertKey(key)
     return this.tree.get(key + 0)
   }
 
-  async put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('btree')
+  protected async _put(key: number, value: Uint8Array): Promise<void> {
     assertKey(key)
     assertValue(value)
     this.tree.set(key + 0, value.slice())
   }
 
-  async delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('btree')
+  protected async _delete(key: number): Promise<void> {
     assertKey(key)
     this.tree.delete(key + 0)
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('btree')
+  protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     for (const op of ops) {
       if (op.type === 'put') this.tree.set(op.key + 0, op.value.slice())
@@ -50,8 +45,7 @@ class BTreeStore implements KvStore {
     }
   }
 
-  range(options?: RangeOptions): KvEntry[] {
-    if (this.closed) throwClosed('btree')
+  protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     const out: KvEntry[] = []
     if (isEmptyRange(b)) return out
@@ -75,12 +69,9 @@ class BTreeStore implements KvStore {
     return out
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('btree')
-  }
+  protected async _sync(): Promise<void> {}
 
-  async close(): Promise<void> {
-    this.closed = true
+  protected async _close(): Promise<void> {
     this.tree.clear()
   }
 }

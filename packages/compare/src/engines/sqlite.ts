@@ -8,11 +8,12 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
-import { assertBatch, assertValue, throwClosed } from '../guards.js'
+import { assertBatch, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { isEmptyRange, toBounds } from '../range.js'
-import type { BatchOp, KvEngine, KvEntry, KvStore, RangeOptions } from '../types.js'
+import { StoreBase } from '../store-base.js'
+import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
 
 type Db = BetterSqlite3.Database
 type Statement = BetterSqlite3.Statement
@@ -20,9 +21,8 @@ type Statement = BetterSqlite3.Statement
 /** File name of the database inside the store's directory. */
 export const SQLITE_FILE = 'kv.sqlite'
 
-class SqliteStore implements KvStore {
+class SqliteStore extends StoreBase {
   readonly id = 'sqlite' as const
-  readonly durable: boolean
   private readonly db: Db
   private readonly getStmt: Statement
   private readonly putStmt: Statement
@@ -30,11 +30,10 @@ class SqliteStore implements KvStore {
   private readonly applyBatch: (ops: readonly BatchOp[]) => void
   /** Scan statements by shape: lower bound kind x upper bound kind x direction. */
   private readonly rangeStmts = new Map<string, Statement>()
-  private closed = false
 
   constructor(db: Db, durable: boolean) {
+    super(durable)
     this.db = db
-    this.durable = durable
     this.getStmt = db.prepare('SELECT v FROM kv WHERE k = ?').pluck()
     this.putStmt = db.prepare('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)')
     this.delStmt = db.prepare('DELETE FROM kv WHERE k = ?')
@@ -46,33 +45,28 @@ class SqliteStore implements KvStore {
     })
   }
 
-  get(key: number): Uint8Array | undefined {
-    if (this.closed) throwClosed('sqlite')
+  protected _get(key: number): Uint8Array | undefined {
     assertKey(key)
     return this.getStmt.get(key + 0) as Buffer | undefined
   }
 
-  async put(key: number, value: Uint8Array): Promise<void> {
-    if (this.closed) throwClosed('sqlite')
+  protected async _put(key: number, value: Uint8Array): Promise<void> {
     assertKey(key)
     assertValue(value)
     this.putStmt.run(key + 0, value)
   }
 
-  async delete(key: number): Promise<void> {
-    if (this.closed) throwClosed('sqlite')
+  protected async _delete(key: number): Promise<void> {
     assertKey(key)
     this.delStmt.run(key + 0)
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
-    if (this.closed) throwClosed('sqlite')
+  protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     this.applyBatch(ops)
   }
 
-  range(options?: RangeOptions): KvEntry[] {
-    if (this.closed) throwClosed('sqlite')
+  protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
     const lowOp = b.low === undefined ? '' : b.lowInclusive ? '>=' : '>'
@@ -95,8 +89,7 @@ class SqliteStore implements KvStore {
     return stmt.all(params) as KvEntry[]
   }
 
-  async sync(): Promise<void> {
-    if (this.closed) throwClosed('sqlite')
+  protected async _sync(): Promise<void> {
     if (this.durable) return
     // With synchronous = FULL a checkpoint fsyncs the WAL, copies it into the database file
     // and fsyncs that: everything committed so far is then durable.
@@ -105,9 +98,7 @@ class SqliteStore implements KvStore {
     this.db.pragma('synchronous = OFF')
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
+  protected async _close(): Promise<void> {
     this.db.close()
   }
 }
