@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
- * The tests spawn the built bin (dist/alexstorage.js), as a user runs it. Under turbo the test
+ * The tests spawn the built bin (dist/index.js, the `alexstorage` command), as a user runs it. Under turbo the test
  * task depends on this package's build (packages/cli/turbo.json), so the bin is there and fresh;
  * a direct `vitest run` builds it here if it is missing or older than a file in src/.
  */
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url))
-  const bin = join(root, 'dist', 'alexstorage.js')
+  const bin = join(root, 'dist', 'index.js')
   if (process.env.TURBO_HASH !== undefined && existsSync(bin)) return
   if (existsSync(bin) && newest(join(root, 'src')) <= statSync(bin).mtimeMs) return
   const require = createRequire(import.meta.url)

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AlexStorage } from '@alex/storage'
 
-export const BIN = fileURLToPath(new URL('../dist/alexstorage.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const WRITER = fileURLToPath(new URL('./writer.mjs', import.meta.url))
 
 export interface Result {
