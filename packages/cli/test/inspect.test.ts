@@ -125,6 +125,12 @@ describe('alexstorage check', () => {
     expect(res.stderr).toMatch(/^alexstorage: ERR_NOT_A_STORE: /)
     expect(res.stderr).not.toContain('    at ')
     expect(hashDir(dir)).toBe(before)
+    const json = await cli(['check', dir, '--json'])
+    expect(json.code).toBe(2)
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'unusable',
+      error: { code: 'ERR_NOT_A_STORE' },
+    })
     const missing = await cli(['check', join(dir, 'missing')])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/^alexstorage: ERR_NOT_A_STORE: /)

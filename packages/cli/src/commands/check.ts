@@ -36,7 +36,14 @@ export async function check(dir: string, options: CheckOptions): Promise<number>
   try {
     db = await openReadOnly(dir, { cacheBytes: 0 })
   } catch (error) {
-    if (!(error instanceof AlexStorageError && error.code === 'ERR_CORRUPTION')) throw error
+    if (!(error instanceof AlexStorageError && error.code === 'ERR_CORRUPTION')) {
+      // Unusable (exit 2): the error goes to stderr as for every command; --json also says so.
+      if (options.json) {
+        const out = { dir, status: 'unusable', error: errorJson(error) }
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+      }
+      throw error
+    }
     found(errorJson(error) as unknown as Damage)
     return report(dir, options, { entries: 0, valueBytes: 0, keys: 0 }, damage, damageCount, [])
   }
