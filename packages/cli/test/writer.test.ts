@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { AlexStorage } from '@alex/storage'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cli, hashDir, removeTempDirs, startWriter, tempDir, valueFor } from './helpers.js'
+import { cli, removeTempDirs, startWriter, tempDir, valueFor } from './helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -48,12 +48,11 @@ describe('a store held open by a live writer in another process', () => {
       expect(stat.code).toBe(0)
       expect(JSON.parse(stat.stdout).stats.keys).toBe(300)
 
-      const before = hashDir(dir)
+      // (Not hashed here: the writer may legitimately write meanwhile; see inspect.test.ts.)
       const check = await cli(['check', dir])
       expect(check.stderr).toBe('')
       expect(check.code).toBe(0)
       expect(check.stdout).toMatch(/^clean: .*: 300 entries/)
-      expect(hashDir(dir)).toBe(before)
 
       const dump = await cli(['dump', dir, '--limit', '2'])
       expect(dump.code).toBe(0)
