@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { AlexIndex } from './alex-index.js'
 import { checkInvariants } from './invariants.js'
+import { normalizeRange } from './range.js'
 
 const invalidKeys: unknown[] = [
   Number.NaN,
@@ -192,6 +193,18 @@ describe('AlexIndex', () => {
     expect(() => ix.scan(null, null)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
+  })
+
+  it('scanNormalized scans a range normalised once exactly as scan does', () => {
+    const keys = Array.from({ length: 500 }, (_, i) => i * 2)
+    const ix = AlexIndex.from(keys, keys, { maxDataNodeSlots: 64 })
+    for (const range of [{ gte: 11, lt: 300 }, { gt: 100, reverse: true, limit: 7 }, {}]) {
+      const a = new Float64Array(600)
+      const b = new Float64Array(600)
+      const n = ix.scan(a, null, range)
+      expect(ix.scanNormalized(b, null, normalizeRange(range))).toBe(n)
+      expect(b).toEqual(a)
+    }
   })
 
   it('iterators are live: no repeats or skips of surviving keys when modified', () => {

@@ -39,7 +39,7 @@ import {
 } from './model-node.js'
 import { type Cursor, leafFor, leftmostLeaf, rightmostLeaf } from './navigate.js'
 import { type AlexIndexOptions, type Config, resolveOptions } from './options.js'
-import { normalizeRange, type RangeOptions } from './range.js'
+import { type NormalizedRange, normalizeRange, type RangeOptions } from './range.js'
 import { computeStats, type IndexStats } from './stats.js'
 
 /** Restructures tried for one insert before it is forced into its node. */
@@ -414,7 +414,19 @@ export class AlexIndex implements Iterable<[number, number]> {
     payloadsOut: Float64Array | null,
     range?: RangeOptions,
   ): number {
-    const r = normalizeRange(range)
+    return this.scanNormalized(keysOut, payloadsOut, normalizeRange(range))
+  }
+
+  /**
+   * `scan` with a range already validated by `normalizeRange`: for a caller that validated a
+   * range once at its own edge and scans it in chunks (each chunk a narrowed copy), so the range
+   * is not validated again per chunk. `r` is trusted as it is.
+   */
+  scanNormalized(
+    keysOut: Float64Array | null,
+    payloadsOut: Float64Array | null,
+    r: NormalizedRange,
+  ): number {
     const room = Math.min(
       r.limit,
       keysOut === null ? Number.POSITIVE_INFINITY : keysOut.length,

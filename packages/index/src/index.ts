@@ -7,5 +7,5 @@ export {
 } from './errors.js'
 export { checkInvariants } from './invariants.js'
 export { type AlexIndexOptions, DEFAULT_OPTIONS } from './options.js'
-export type { RangeOptions } from './range.js'
+export { type NormalizedRange, normalizeRange, type RangeOptions } from './range.js'
 export type { IndexStats } from './stats.js'

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { AlexIndex } from '@alex/index'
+import type { AlexIndex, NormalizedRange } from '@alex/index'
 import { type FileSystem, nodeFileSystem, type Wal } from '@alex/wal'
 import { Checkpointer } from './checkpoint.js'
 import { compact } from './compaction.js'
@@ -10,7 +10,7 @@ import type { StoreLock } from './lock-file.js'
 import { Maintenance } from './maintenance.js'
 import { prepareDir } from './open-directory.js'
 import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import { checkRange, type RangeOptions } from './range.js'
+import { checkRange, type RangeOptions, rangeAfter } from './range.js'
 import { type RecoveredState, recover, type StorageRecoveryReport } from './recovery.js'
 import type { SegmentSet } from './segment-set.js'
 import { type StorageStats, storageStats } from './stats.js'
@@ -230,28 +230,20 @@ export class AlexStorage {
     return this.iterate(checkRange(range), 2) as IterableIterator<Uint8Array>
   }
 
-  private *iterate(range: RangeOptions, mode: 0 | 1 | 2): Generator<unknown> {
-    let remaining = range.limit ?? Number.POSITIVE_INFINITY
+  private *iterate(range: NormalizedRange, mode: 0 | 1 | 2): Generator<unknown> {
+    let remaining = range.limit
     let cursor: number | undefined
-    // One chunk of the index at a time, copied by its non-allocating `scan`; values are taken
-    // (as views) when the chunk is read, while the locations are current.
+    // One chunk of the index at a time, copied by its non-allocating scan of the range validated
+    // once (at the call); values are taken (as views) when the chunk is read, while the
+    // locations are current.
     const size = Math.min(ITERATION_CHUNK, remaining)
     const keys = new Float64Array(size)
     const locations = mode === 1 ? null : new Float64Array(size)
     const values: Uint8Array[] = []
     while (remaining > 0) {
       if (this.state !== OPEN) throw this.closedError()
-      const step: RangeOptions = { ...range, limit: Math.min(size, remaining) }
-      if (cursor !== undefined) {
-        if (range.reverse) {
-          delete step.lte
-          step.lt = cursor
-        } else {
-          delete step.gte
-          step.gt = cursor
-        }
-      }
-      const n = this.index.scan(keys, locations, step)
+      const limit = Math.min(size, remaining)
+      const n = this.index.scanNormalized(keys, locations, rangeAfter(range, cursor, limit))
       if (locations !== null) {
         values.length = n
         for (let i = 0; i < n; i++) values[i] = this.valueAt(keys[i]!, locations[i]!)
@@ -262,7 +254,7 @@ export class AlexStorage {
         else if (mode === 1) yield keys[i]!
         else yield values[i]!
       }
-      if (n < step.limit!) return
+      if (n < limit) return
       remaining -= n
       cursor = keys[n - 1]!
     }

@@ -1,9 +1,11 @@
+import { type NormalizedRange, normalizeRange } from '@alex/index'
 import { AlexStorageError, ErrorCode, unknownKey } from './errors.js'
 
 /**
  * Bounds of an ordered iteration (`entries`, `keys`, `values`), as in @alex/index and
  * abstract-level: at most one lower bound (`gt` or `gte`), at most one upper bound (`lt` or
- * `lte`), `reverse` for descending order, `limit` for the most entries to yield.
+ * `lte`), `reverse` for descending order, `limit` for the most entries to yield (-1 or Infinity:
+ * no limit). The rules are @alex/index's `normalizeRange`, the one range normaliser.
  */
 export interface RangeOptions {
   gt?: number
@@ -25,69 +27,39 @@ const RANGE_KEYS: Readonly<Record<keyof RangeOptions, true>> = {
 }
 const KNOWN_RANGE_KEYS = Object.keys(RANGE_KEYS)
 
-function bound(range: RangeOptions, name: 'gt' | 'gte' | 'lt' | 'lte'): number | undefined {
-  const v = range[name]
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, `range.${name} must be a number`)
+/**
+ * Validates a range once, at the store's edge, and returns it normalised (the caller's object is
+ * never kept): @alex/index's rules, with the store's error code, `ERR_INVALID_ARGUMENT` (the
+ * index's error is the `cause`). An unknown key (`start`, `end`, `gtee`...) is refused with a
+ * did-you-mean hint: ignoring it would widen the iteration silently.
+ */
+export function checkRange(range: RangeOptions | undefined): NormalizedRange {
+  if (range !== null && typeof range === 'object') {
+    for (const name in range) {
+      if (!Object.hasOwn(RANGE_KEYS, name)) throw unknownKey('range', name, KNOWN_RANGE_KEYS)
+    }
   }
-  return v
+  try {
+    return normalizeRange(range)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, `bad range: ${message}`, { cause: err })
+  }
 }
 
 /**
- * Validates a range and returns a normalised copy (the caller's object is never kept). An
- * unknown key (`start`, `end`, `gtee`...) is `ERR_INVALID_ARGUMENT`: ignoring it would widen the
- * iteration silently.
+ * The part of `r` after `cursor` in its direction (the next chunk of an iteration), at most
+ * `limit` entries; still normalised, so the index does not validate it again.
  */
-export function checkRange(range: RangeOptions | undefined): RangeOptions {
-  if (range === undefined) return {}
-  if (range === null || typeof range !== 'object') {
-    throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'range must be an object')
+export function rangeAfter(r: NormalizedRange, cursor: number | undefined, limit: number) {
+  const next: NormalizedRange = { ...r, limit }
+  if (cursor === undefined) return next
+  if (r.reverse) {
+    next.hi = cursor
+    next.hiInclusive = false
+  } else {
+    next.lo = cursor
+    next.loInclusive = false
   }
-  for (const name in range) {
-    if (!Object.hasOwn(RANGE_KEYS, name)) throw unknownKey('range', name, KNOWN_RANGE_KEYS)
-  }
-  const out: RangeOptions = {}
-  const gt = bound(range, 'gt')
-  const gte = bound(range, 'gte')
-  const lt = bound(range, 'lt')
-  const lte = bound(range, 'lte')
-  if (gt !== undefined && gte !== undefined) {
-    throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'range has both gt and gte')
-  }
-  if (lt !== undefined && lte !== undefined) {
-    throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'range has both lt and lte')
-  }
-  if (gt !== undefined) out.gt = gt
-  if (gte !== undefined) out.gte = gte
-  if (lt !== undefined) out.lt = lt
-  if (lte !== undefined) out.lte = lte
-  if (range.reverse !== undefined && typeof range.reverse !== 'boolean') {
-    throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'range.reverse must be a boolean')
-  }
-  if (range.reverse) out.reverse = true
-  if (range.limit !== undefined) {
-    const limit = range.limit
-    if (
-      typeof limit !== 'number' ||
-      !(limit >= 0) ||
-      (!Number.isInteger(limit) && limit !== Number.POSITIVE_INFINITY)
-    ) {
-      throw new AlexStorageError(
-        ErrorCode.INVALID_ARGUMENT,
-        'range.limit must be a non-negative integer or Infinity',
-      )
-    }
-    out.limit = limit
-  }
-  return out
-}
-
-/** True if `key` is inside the lower/upper bounds of a checked range. */
-export function inRange(range: RangeOptions, key: number): boolean {
-  if (range.gt !== undefined && !(key > range.gt)) return false
-  if (range.gte !== undefined && !(key >= range.gte)) return false
-  if (range.lt !== undefined && !(key < range.lt)) return false
-  if (range.lte !== undefined && !(key <= range.lte)) return false
-  return true
+  return next
 }
