@@ -45,6 +45,8 @@ describe('alexstorage dump and load', () => {
     const all = await readAll(source)
     expect(await readAll(target)).toEqual(all.filter(([key]) => key >= 100 && key < 200))
     const reverse = await cli(['dump', source, '--range', 'gt=10', '--reverse', '--limit', '3'])
+    expect(reverse.stderr).toBe('')
+    expect(reverse.code).toBe(0)
     const got = reverse.stdout
       .trimEnd()
       .split('\n')
