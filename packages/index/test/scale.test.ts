@@ -3,21 +3,11 @@
  * by appends, then deletes; every answer checked, invariants checked at the end, memory within
  * the 32 bytes/key target.
  */
+import { rng } from '@alex/test-support'
 import { describe, expect, it } from 'vitest'
 import { AlexIndex, checkInvariants } from '../src/index.js'
 
 const N = 200_000
-
-function rng(seed: number): () => number {
-  let s = seed
-  return () => {
-    s = (s + 0x6d2b79f5) | 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function verify(ix: AlexIndex, ref: Map<number, number>): void {
   expect(ix.size).toBe(ref.size)

@@ -1,36 +1,14 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir as sharedTempDir } from '@alex/test-support'
+
+/** The shared helpers (one copy each, in @alex/test-support); the store's prefix for temp dirs. */
+export { rng, valueFor } from '@alex/test-support'
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'alex-storage-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
-}
-
-/** Deterministic bytes for (key, version): a value whose every byte can be re-derived. */
-export function valueFor(key: number, version: number, length: number): Uint8Array {
-  const v = new Uint8Array(length)
-  let x = (Math.imul(key | 0, 0x9e3779b1) ^ Math.imul(version | 0, 0x85ebca6b) ^ length) >>> 0
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    v[i] = x & 0xff
-  }
-  return v
-}
-
-/** Small deterministic PRNG (xorshift32) for tests that must replay the same choices. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 4294967296
-  }
+  return sharedTempDir(prefix)
 }
 
 /** Every file's name and bytes (sub-directories included), as one digest. */

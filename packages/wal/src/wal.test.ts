@@ -75,8 +75,8 @@ describe('Wal: append and replay', () => {
     const again = await Wal.open(DIR, { fs })
     const records = [...again.replay()]
     expect(records.map((r) => [...(r.value as Uint8Array)])).toEqual([
-      [...valueFor(1, 32)],
-      [...valueFor(2, 32)],
+      [...valueFor(1, 0, 32)],
+      [...valueFor(2, 0, 32)],
     ])
     expect([...again.replay()].length).toBe(2)
     await again.close()

@@ -75,7 +75,7 @@ describe('SIGKILL crash test (real file system, child process)', () => {
           expect(Math.floor(r.key / 1_000_000)).toBeGreaterThanOrEqual(1)
           expect(Math.floor(r.key / 1_000_000)).toBeLessThanOrEqual(run)
           if (r.key % 7 === 0) expect(r.type).toBe('delete')
-          else expect([...(r.value as Uint8Array)]).toEqual([...valueFor(r.key, r.key % 300)])
+          else expect([...(r.value as Uint8Array)]).toEqual([...valueFor(r.key, 0, r.key % 300)])
           keysByLsn.set(r.lsn, r.key)
           total++
         }

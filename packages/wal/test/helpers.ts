@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { tempDir as sharedTempDir, valueFor } from '@alex/test-support'
 import type { Wal, WalOp, WalRecord } from '../src/index.js'
 
 /** A record with its value copied, for comparisons. */
@@ -29,19 +27,15 @@ export function expected(op: WalOp, lsn: bigint): PlainRecord {
     : { lsn, type: 'delete', key: op.key, value: undefined }
 }
 
-/** A deterministic value for `key` of `length` bytes. */
-export function valueFor(key: number, length = 8): Uint8Array {
-  const v = new Uint8Array(length)
-  let x = (Math.imul(key | 0, 2654435761) ^ 0x5bd1e995) >>> 0
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x ^ (x >>> 13), 1597334677) + i) >>> 0
-    v[i] = x & 255
-  }
-  return v
+/** A deterministic value for `key` of `length` bytes (@alex/test-support's, version 0). */
+function keyValue(key: number, length = 8): Uint8Array {
+  return valueFor(key, 0, length)
 }
 
+export { valueFor }
+
 export function put(key: number, length = 8): WalOp {
-  return { type: 'put', key, value: valueFor(key, length) }
+  return { type: 'put', key, value: keyValue(key, length) }
 }
 
 export function del(key: number): WalOp {
@@ -55,8 +49,7 @@ export function flipBits(buf: Uint8Array, index: number, mask: number): void {
 
 /** A fresh temporary directory and its cleanup. */
 export function tempDir(prefix = 'alex-wal-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return sharedTempDir(prefix)
 }
 
 /** Settles a promise into a tagged result (for asserting rejections without unhandled ones). */

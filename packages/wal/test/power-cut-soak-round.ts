@@ -71,7 +71,7 @@ function randomOp(rand: () => number, key: number): WalOp {
   if (rand() < 0.2) return { type: 'delete', key }
   // Mostly small values, sometimes ones spanning several sectors.
   const length = rand() < 0.8 ? Math.floor(rand() * 120) : Math.floor(rand() * 1500)
-  return { type: 'put', key, value: valueFor(key, length) }
+  return { type: 'put', key, value: valueFor(key, 0, length) }
 }
 
 /** Appends one op or a batch, recording its LSNs before the promise settles. */

@@ -1,0 +1,3 @@
+export { rng } from './rng.js'
+export { tempDir } from './temp-dir.js'
+export { valueFor } from './value-for.js'
