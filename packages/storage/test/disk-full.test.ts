@@ -10,7 +10,7 @@ import { tempDir, valueFor } from './helpers.js'
 
 /**
  * A full disk (ENOSPC from some operation on) and a failing one (EIO at one operation) during a
- * put, a checkpoint, a compaction and a close, swept over which file operation fails first. In
+ * put, a checkpoint, a compaction, a close and an open that recovers, swept over which file operation fails first. In
  * every case: the API rejects only with AlexStorageErrors carrying a code (ERR_STORE_FAILED, the
  * OS error as cause), a failure fails the store, `close()` still closes every file and releases
  * the lock, and once space is freed a reopen in the same process recovers every acknowledged
@@ -262,6 +262,60 @@ describe('a full or failing disk during each phase, swept over the failing opera
         expect(failures).toBeGreaterThan(total / 2)
       }, 120_000)
     }
+  }
+})
+
+describe('a full or failing disk during an open (recovery), swept over the failing operation', () => {
+  /** A store as a power cut leaves it with work for recovery: a log to replay after a snapshot. */
+  async function crashedImage(): Promise<{ image: FaultInjectionFileSystem; model: Model }> {
+    const fs = new FaultInjectionFileSystem()
+    const model: Model = new Map()
+    const db = await seed(fs, model)
+    const image = fs.powerCut({ mode: 'drop' })
+    await db.close().catch(() => {}) // the crashed file system refuses everything
+    return { image, model }
+  }
+
+  for (const [code, persistent] of [
+    ['ENOSPC', true],
+    ['EIO', false],
+  ] as const) {
+    it(`${code} from operation k of an open that recovers, for every k`, async () => {
+      const { image, model } = await crashedImage()
+      // The operations of a healthy recovering open (replay, new segment, checkpoint).
+      const probe = image.clone()
+      const healthy = await AlexStorage.open(DIR, { ...OPTS, fs: probe })
+      const total = probe.mutatingOps
+      await healthy.close()
+      expect(total).toBeGreaterThan(5)
+      let refused = 0
+      for (let k = 1; k <= total + 1; k++) {
+        const fs = image.clone()
+        arm(fs, k, code, persistent)
+        try {
+          const db = await AlexStorage.open(DIR, { ...OPTS, fs }).catch((err: unknown) => {
+            // Refused: a coded error with the OS error as cause; nothing left open, no lock.
+            expectStoreFailed(err, code)
+            expect(fs.openHandles, 'every file closed after a refused open').toBe(0)
+            refused++
+            return undefined
+          })
+          if (db !== undefined) {
+            expectContent(db, model, new Maybe())
+            await db.close().catch((err) => expectStoreFailed(err, code))
+            expect(fs.openHandles).toBe(0)
+          }
+          // Space freed: the store opens in this process at once, with every acknowledged write.
+          disarm(fs)
+          const again = await AlexStorage.open(DIR, { ...OPTS, fs })
+          expectContent(again, model, new Maybe())
+          await again.close()
+        } catch (err) {
+          throw new Error(`open, ${code} at operation ${k} of ${total}: ${err}`, { cause: err })
+        }
+      }
+      expect(refused).toBeGreaterThan(0)
+    }, 120_000)
   }
 })
 
