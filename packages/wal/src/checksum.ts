@@ -13,6 +13,14 @@ export function crc32(buf: Uint8Array, start: number, end: number, previous = 0)
   if (end - start >= NATIVE_THRESHOLD && zlibCrc32 !== undefined) {
     return zlibCrc32(buf.subarray(start, end), previous)
   }
+  return crc32Table(buf, start, end, previous)
+}
+
+/**
+ * The slicing-by-8 loop of `crc32`, for every length (what a Node without `zlib.crc32` runs;
+ * exported for bench/crc-threshold.ts, which times it against zlib).
+ */
+export function crc32Table(buf: Uint8Array, start: number, end: number, previous = 0): number {
   let c = ~previous
   let i = start
   for (; i + 8 <= end; i += 8) {

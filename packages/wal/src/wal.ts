@@ -4,6 +4,7 @@ import type { FileSystem } from './file-system.js'
 import { MAX_PAYLOAD_BYTES } from './format.js'
 import { GroupCommit } from './group-commit.js'
 import { nodeFileSystem } from './node-file-system.js'
+import { batchTooLarge, checkOp } from './op-check.js'
 import { checkOptions } from './options.js'
 import {
   batchFrameBytes,
@@ -181,7 +182,7 @@ export class Wal {
    * (`appendValidated` plus `whenDurable` is the same with the LSN handed back at once.)
    */
   append(op: WalOp): Promise<bigint> {
-    const refused = this.refusal() ?? this.checkOp(op)
+    const refused = this.refusal() ?? checkOp(op, this.maxValueBytes)
     if (refused) return Promise.reject(refused)
     return this.waitFor(this.encode(op), true) as Promise<bigint>
   }
@@ -197,7 +198,8 @@ export class Wal {
     if (!refused && (!Array.isArray(ops) || ops.length === 0)) {
       refused = new WalError('ERR_INVALID_OP', 'appendBatch needs a non-empty array of operations')
     }
-    for (let i = 0; !refused && i < ops.length; i++) refused = this.checkOp(ops[i] as WalOp)
+    for (let i = 0; !refused && i < ops.length; i++)
+      refused = checkOp(ops[i] as WalOp, this.maxValueBytes)
     if (refused) return Promise.reject(refused)
     const bytes = batchFrameBytes(ops)
     if (bytes - 9 > MAX_PAYLOAD_BYTES) return Promise.reject(batchTooLarge(bytes))
@@ -470,37 +472,4 @@ export class Wal {
     }
     return undefined
   }
-
-  /** Validates one operation; returns the error to reject with, or undefined. */
-  private checkOp(op: WalOp): WalError | undefined {
-    if (op === null || typeof op !== 'object') {
-      return new WalError('ERR_INVALID_OP', 'an operation must be an object')
-    }
-    if (op.type !== 'put' && op.type !== 'delete') {
-      return new WalError('ERR_INVALID_OP', `unknown operation type ${String((op as WalOp).type)}`)
-    }
-    if (typeof op.key !== 'number' || !Number.isFinite(op.key)) {
-      return new WalError('ERR_INVALID_KEY', `key must be a finite number, got ${String(op.key)}`)
-    }
-    if (op.type === 'put') {
-      const value = op.value
-      if (!(value instanceof Uint8Array)) {
-        return new WalError('ERR_INVALID_VALUE', 'value must be a Uint8Array')
-      }
-      if (value.length > this.maxValueBytes) {
-        return new WalError(
-          'ERR_VALUE_TOO_LARGE',
-          `value of ${value.length} bytes exceeds maxValueBytes (${this.maxValueBytes})`,
-        )
-      }
-    }
-    return undefined
-  }
-}
-
-function batchTooLarge(bytes: number): WalError {
-  return new WalError(
-    'ERR_VALUE_TOO_LARGE',
-    `batch encodes to ${bytes} bytes, over the 1 GiB limit`,
-  )
 }
