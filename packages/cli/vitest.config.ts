@@ -7,7 +7,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest/report.json' },
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 300_000, // a backstop for a hung test (see packages/storage/vitest.config.ts)
+    hookTimeout: 300_000,
   },
 })

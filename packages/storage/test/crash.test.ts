@@ -195,5 +195,5 @@ describe('SIGKILL crash test', () => {
       inFlightSeen,
       killedDuring: Object.fromEntries(killedDuring),
     })
-  }, 120_000)
+  })
 })

@@ -260,7 +260,7 @@ describe('a full or failing disk during each phase, swept over the failing opera
         }
         // The sweep did hit the phase (not only operations whose failure goes unseen).
         expect(failures).toBeGreaterThan(total / 2)
-      }, 120_000)
+      })
     }
   }
 })
@@ -315,7 +315,7 @@ describe('a full or failing disk during an open (recovery), swept over the faili
         }
       }
       expect(refused).toBeGreaterThan(0)
-    }, 120_000)
+    })
   }
 })
 
