@@ -38,7 +38,7 @@ describe('bench --quick', () => {
         '--tmp',
         out,
       ],
-      { cwd: PACKAGE_DIR, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 110_000 },
+      { cwd: PACKAGE_DIR, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 500_000 },
     )
     expect(run.stderr).not.toMatch(/BENCH RUN FAILED/)
     expect(run.status).toBe(0)

@@ -45,7 +45,7 @@ describe('README example', () => {
     const run = spawnSync(process.execPath, ['--import', TSX, file], {
       cwd: dir,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 300_000,
     })
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)

@@ -5,7 +5,7 @@ import { tempDir, valueFor } from '../test/helpers.js'
 import { AlexStorage } from './alex-storage.js'
 
 /** How long to wait for background work (checkpoints, compactions) before failing. */
-const WAIT = { timeout: 10_000, interval: 10 }
+const WAIT = { timeout: 120_000, interval: 10 } // condition waits; generous for a loaded CI
 
 let dir: string
 let cleanup: () => void

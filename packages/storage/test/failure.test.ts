@@ -135,7 +135,7 @@ describe('failed fsync or write', () => {
       )
     }
     // The failure arrives with the background fsync's completion.
-    await vi.waitFor(() => expect(db.failed).toBe(true), { timeout: 10_000, interval: 5 })
+    await vi.waitFor(() => expect(db.failed).toBe(true), { timeout: 120_000, interval: 5 })
     const syncs = fs.opCounts.sync
     await expect(db.put(1000, valueFor(1000, 1, 1))).rejects.toMatchObject({
       code: 'ERR_STORE_FAILED',
