@@ -6,8 +6,13 @@ export const ErrorCode = {
   INVALID_KEY: 'ERR_INVALID_KEY',
   /** A value is not a Uint8Array. */
   INVALID_VALUE: 'ERR_INVALID_VALUE',
-  /** Range options are contradictory (both gt and gte, or both lt and lte) or malformed. */
-  INVALID_RANGE: 'ERR_INVALID_RANGE',
+  /**
+   * A bad argument: range options that are contradictory (both gt and gte, or both lt and lte)
+   * or malformed. The same code as in the other packages.
+   */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  /** A batch operation that is not a put or a delete (as in @alex/wal and @alex/storage). */
+  INVALID_OP: 'ERR_INVALID_OP',
   /** The engine cannot do this (for example an ordered scan on the Map reference). */
   UNSUPPORTED: 'ERR_UNSUPPORTED',
   /** The engine's npm package is not installed (it is an optional peer dependency). */

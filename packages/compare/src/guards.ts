@@ -25,7 +25,7 @@ export function assertBatch(ops: readonly { type: string; key: number; value?: u
     assertKey(op.key)
     if (op.type === 'put') assertValue(op.value)
     else if (op.type !== 'delete') {
-      throw new CompareError(ErrorCode.INVALID_VALUE, `unknown batch operation ${String(op.type)}`)
+      throw new CompareError(ErrorCode.INVALID_OP, `unknown batch operation ${String(op.type)}`)
     }
   }
 }

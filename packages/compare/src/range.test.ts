@@ -18,7 +18,7 @@ describe('toBounds', () => {
   })
 
   it('rejects contradictory or malformed options with typed errors', () => {
-    const range = expect.objectContaining({ code: 'ERR_INVALID_RANGE' })
+    const range = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })
     expect(() => toBounds({ gt: 1, gte: 1 })).toThrow(range)
     expect(() => toBounds({ lt: 1, lte: 1 })).toThrow(range)
     expect(() => toBounds({ limit: -1 })).toThrow(range)

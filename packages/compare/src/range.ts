@@ -26,10 +26,10 @@ export interface Bounds {
 export function toBounds(options: RangeOptions | undefined): Bounds {
   const o = options ?? {}
   if (o.gt !== undefined && o.gte !== undefined) {
-    throw new CompareError(ErrorCode.INVALID_RANGE, 'range has both gt and gte')
+    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'range has both gt and gte')
   }
   if (o.lt !== undefined && o.lte !== undefined) {
-    throw new CompareError(ErrorCode.INVALID_RANGE, 'range has both lt and lte')
+    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'range has both lt and lte')
   }
   const low = o.gt ?? o.gte
   const high = o.lt ?? o.lte
@@ -37,7 +37,7 @@ export function toBounds(options: RangeOptions | undefined): Bounds {
   if (high !== undefined) assertKey(high)
   const limit = o.limit ?? Number.POSITIVE_INFINITY
   if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) {
-    throw new CompareError(ErrorCode.INVALID_RANGE, `range limit must be >= 0, got ${limit}`)
+    throw new CompareError(ErrorCode.INVALID_ARGUMENT, `range limit must be >= 0, got ${limit}`)
   }
   return {
     low: low === undefined ? undefined : low + 0,

@@ -9,12 +9,12 @@ export const ErrorCode = {
   INVALID_KEY: 'ERR_INVALID_KEY',
   /** A payload is not a number. */
   INVALID_VALUE: 'ERR_INVALID_VALUE',
-  /** A range option is malformed (both `gt` and `gte`, a bad `limit`, ...). */
-  INVALID_RANGE: 'ERR_INVALID_RANGE',
-  /** An argument other than a key, payload or range is of the wrong type (e.g. a callback). */
+  /**
+   * Any other bad argument: a malformed range (both `gt` and `gte`, a bad `limit`, an unknown
+   * key), a constructor option out of its bounds or unknown, an argument of the wrong type (e.g.
+   * a callback). The same code as in @alex/wal, @alex/storage and @alex/compare.
+   */
   INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
-  /** A constructor option is out of its documented bounds. */
-  INVALID_OPTION: 'ERR_INVALID_OPTION',
   /** `checkInvariants` found the structure broken (a bug, never bad input). */
   INVARIANT: 'ERR_INVARIANT',
 } as const
@@ -71,7 +71,7 @@ export function invalidValue(value: unknown): AlexTypeError {
 
 /** Builds the error for a malformed range. */
 export function invalidRange(message: string): AlexTypeError {
-  return new AlexTypeError(ErrorCode.INVALID_RANGE, message)
+  return new AlexTypeError(ErrorCode.INVALID_ARGUMENT, message)
 }
 
 /** Builds the error for an argument of the wrong type. */
@@ -81,5 +81,5 @@ export function invalidArgument(message: string): AlexTypeError {
 
 /** Builds the error for an option outside its bounds. */
 export function invalidOption(name: string, message: string): AlexTypeError {
-  return new AlexTypeError(ErrorCode.INVALID_OPTION, `option ${name} ${message}`)
+  return new AlexTypeError(ErrorCode.INVALID_ARGUMENT, `option ${name} ${message}`)
 }

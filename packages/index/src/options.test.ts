@@ -8,7 +8,7 @@ describe('options', () => {
     expect(c.maxBuildKeys).toBe(Math.floor(c.maxDataNodeSlots * c.initialDensity))
   })
 
-  it('rejects out-of-bounds options with ERR_INVALID_OPTION', () => {
+  it('rejects out-of-bounds options with ERR_INVALID_ARGUMENT', () => {
     const bad: Record<string, unknown>[] = [
       { maxDataNodeSlots: 8 },
       { maxDataNodeSlots: 100.5 },
@@ -24,15 +24,15 @@ describe('options', () => {
     ]
     for (const o of bad) {
       expect(() => resolveOptions(o as never)).toThrow(
-        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
       )
     }
   })
 
-  it('rejects an unknown key with ERR_INVALID_OPTION and a did-you-mean hint', () => {
+  it('rejects an unknown key with ERR_INVALID_ARGUMENT and a did-you-mean hint', () => {
     expect(() => resolveOptions({ maxDensty: 0.8 } as never)).toThrow(
       expect.objectContaining({
-        code: 'ERR_INVALID_OPTION',
+        code: 'ERR_INVALID_ARGUMENT',
         message: expect.stringMatching(/'maxDensty' is unknown \(did you mean 'maxDensity'\?\)/),
       }),
     )

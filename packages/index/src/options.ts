@@ -78,7 +78,7 @@ function num(options: AlexIndexOptions, name: keyof AlexIndexOptions): number {
 
 /**
  * Validates options against their bounds and fills in defaults. An unknown key is
- * `ERR_INVALID_OPTION` (with a did-you-mean hint): a misspelt option must not be ignored.
+ * `ERR_INVALID_ARGUMENT` (with a did-you-mean hint): a misspelt option must not be ignored.
  */
 export function resolveOptions(options: AlexIndexOptions = {}): Config {
   if (options === null || typeof options !== 'object') {

@@ -26,10 +26,10 @@ describe('range', () => {
     expect(belowHigh(normalizeRange({ lt: 5 }), 5)).toBe(false)
   })
 
-  it('rejects an unknown key with ERR_INVALID_RANGE and a did-you-mean hint', () => {
+  it('rejects an unknown key with ERR_INVALID_ARGUMENT and a did-you-mean hint', () => {
     expect(() => normalizeRange({ gtee: 1 } as never)).toThrow(
       expect.objectContaining({
-        code: 'ERR_INVALID_RANGE',
+        code: 'ERR_INVALID_ARGUMENT',
         message: expect.stringMatching(/unknown range option 'gtee' \(did you mean 'gte'\?\)/),
       }),
     )
@@ -41,19 +41,19 @@ describe('range', () => {
 
   it('rejects malformed ranges with stable codes', () => {
     expect(() => normalizeRange({ gt: 1, gte: 1 })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
     expect(() => normalizeRange({ lt: 1, lte: 1 })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
     expect(() => normalizeRange({ limit: 1.5 })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
     expect(() => normalizeRange({ limit: -2 })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
     expect(() => normalizeRange({ reverse: 1 as never })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
     expect(() => normalizeRange({ gte: Number.NaN })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_KEY' }),
@@ -62,7 +62,7 @@ describe('range', () => {
       expect.objectContaining({ code: 'ERR_INVALID_KEY' }),
     )
     expect(() => normalizeRange(5 as never)).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_RANGE' }),
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     )
   })
 })

@@ -33,7 +33,7 @@ export interface NormalizedRange {
 
 const KNOWN_RANGE_KEYS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit']
 
-/** Throws ERR_INVALID_RANGE for a key that is not a range option (see `normalizeRange`). */
+/** Throws ERR_INVALID_ARGUMENT for a key that is not a range option (see `normalizeRange`). */
 function checkKeys(range: object): void {
   for (const name in range) {
     switch (name) {
@@ -65,7 +65,7 @@ function bound(name: string, v: unknown): number {
 /**
  * Validates range options. Bounds must be numbers (±Infinity allowed, NaN not: ERR_INVALID_KEY);
  * giving both `gt` and `gte` (or `lt` and `lte`), a non-boolean `reverse`, or a `limit` that is
- * not a non-negative integer, -1 or Infinity throws ERR_INVALID_RANGE, and so does an unknown
+ * not a non-negative integer, -1 or Infinity throws ERR_INVALID_ARGUMENT, and so does an unknown
  * key (`gtee`, `start`): ignoring it would silently widen the iteration.
  */
 export function normalizeRange(range: RangeOptions | undefined): NormalizedRange {

@@ -116,10 +116,10 @@ describe('AlexStorage basics', () => {
       code: 'ERR_INVALID_VALUE',
     })
     await expect(db.batch([{ type: 'merge', key: 3 } as never])).rejects.toMatchObject({
-      code: 'ERR_INVALID_VALUE',
+      code: 'ERR_INVALID_OP',
     })
-    await expect(db.batch([null as never])).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' })
-    await expect(db.batch('nope' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' })
+    await expect(db.batch([null as never])).rejects.toMatchObject({ code: 'ERR_INVALID_OP' })
+    await expect(db.batch('nope' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OP' })
     expect(db.has(3)).toBe(false)
     expect(db.stats().lsn).toBe(before)
     await db.close()

@@ -10,8 +10,13 @@ import { closest, distance } from 'fastest-levenshtein'
 export const ErrorCode = {
   /** A key that is not a finite number. */
   INVALID_KEY: 'ERR_INVALID_KEY',
-  /** A value that is not a Uint8Array, or a malformed batch operation. */
+  /** A value that is not a Uint8Array. */
   INVALID_VALUE: 'ERR_INVALID_VALUE',
+  /**
+   * A malformed batch: not an array, or an operation that is not an object or has a type other
+   * than 'put' or 'delete' (as in @alex/wal and @alex/compare).
+   */
+  INVALID_OP: 'ERR_INVALID_OP',
   /** A value longer than `maxValueBytes`. */
   VALUE_TOO_LARGE: 'ERR_VALUE_TOO_LARGE',
   /**

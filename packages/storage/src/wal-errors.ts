@@ -19,14 +19,15 @@ export function toStorageError(err: unknown): AlexStorageError {
       })
     case 'ERR_INVALID_KEY':
       return new AlexStorageError(ErrorCode.INVALID_KEY, err.message, { cause: err })
-    case 'ERR_INVALID_VALUE':
     case 'ERR_INVALID_OP':
+      return new AlexStorageError(ErrorCode.INVALID_OP, err.message, { cause: err })
+    case 'ERR_INVALID_VALUE':
       return new AlexStorageError(ErrorCode.INVALID_VALUE, err.message, { cause: err })
     case 'ERR_VALUE_TOO_LARGE':
       return new AlexStorageError(ErrorCode.VALUE_TOO_LARGE, err.message, { cause: err })
     case 'ERR_CLOSED':
       return new AlexStorageError(ErrorCode.CLOSED, err.message, { cause: err })
-    case 'ERR_INVALID_OPTION':
+    case 'ERR_INVALID_ARGUMENT':
       return new AlexStorageError(ErrorCode.INVALID_ARGUMENT, err.message, { cause: err })
     default:
       return storeFailed(err)

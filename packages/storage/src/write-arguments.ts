@@ -47,7 +47,7 @@ export function tooLarge(value: Uint8Array, maxValueBytes: number): AlexStorageE
 }
 
 function badOperation(at: number, what: string): AlexStorageError {
-  return new AlexStorageError(ErrorCode.INVALID_VALUE, `batch operation ${at} ${what}`)
+  return new AlexStorageError(ErrorCode.INVALID_OP, `batch operation ${at} ${what}`)
 }
 
 /**
@@ -82,7 +82,7 @@ export function copyOperations(
   return ops
 }
 
-/** `ERR_INVALID_VALUE` for a `batch` argument that is not an array. */
+/** `ERR_INVALID_OP` for a `batch` argument that is not an array. */
 export function notAnArray(): AlexStorageError {
-  return new AlexStorageError(ErrorCode.INVALID_VALUE, 'batch takes an array of operations')
+  return new AlexStorageError(ErrorCode.INVALID_OP, 'batch takes an array of operations')
 }

@@ -103,7 +103,7 @@ describe('batch operations', () => {
     const db = await filled(fs, 1)
     const ops = [{ type: 'del', key: 0 }] as unknown as BatchOperation[]
     await expect(db.batch(ops)).rejects.toMatchObject({
-      code: 'ERR_INVALID_VALUE',
+      code: 'ERR_INVALID_OP',
       message: expect.stringMatching(/batch operation 0 has type "del".*did you mean 'delete'/),
     })
     expect(db.get(0)).toEqual(valueFor(0, 1, 20))

@@ -8,7 +8,8 @@ import type { DamageReason } from './types.js'
  * - `ERR_INVALID_OP`: an operation that is not `{ type: 'put' | 'delete', ... }`, or an empty batch.
  * - `ERR_INVALID_LSN`: a checkpoint LSN that is not a bigint, is ahead of the last appended LSN,
  *   or is behind the current checkpoint.
- * - `ERR_INVALID_OPTION`: an option of `Wal.open` out of range.
+ * - `ERR_INVALID_ARGUMENT`: an option of `Wal.open` out of range or unknown (the same code the
+ *   other packages use for a bad argument).
  * - `ERR_CLOSED`: the log was closed (or is closing).
  * - `ERR_WAL_FAILED`: an earlier write or fsync failed; the log refuses everything until it is
  *   reopened. `cause` holds the original I/O error.
@@ -21,7 +22,7 @@ export const WalErrorCode = {
   VALUE_TOO_LARGE: 'ERR_VALUE_TOO_LARGE',
   INVALID_OP: 'ERR_INVALID_OP',
   INVALID_LSN: 'ERR_INVALID_LSN',
-  INVALID_OPTION: 'ERR_INVALID_OPTION',
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
   CLOSED: 'ERR_CLOSED',
   WAL_FAILED: 'ERR_WAL_FAILED',
   CORRUPTION: 'ERR_CORRUPTION',

@@ -30,9 +30,9 @@ export interface CheckedOptions {
   blockingSync: boolean
 }
 
-/** Applies the defaults; throws `ERR_INVALID_OPTION` for an option out of range. */
+/** Applies the defaults; throws `ERR_INVALID_ARGUMENT` for an option out of range. */
 export function checkOptions(o: WalOptions): CheckedOptions {
-  const bad = (message: string) => new WalError('ERR_INVALID_OPTION', message)
+  const bad = (message: string) => new WalError('ERR_INVALID_ARGUMENT', message)
   const sync = o.sync ?? 'always'
   if (!SYNC_MODES.includes(sync)) throw bad(`sync must be one of ${SYNC_MODES.join(', ')}`)
   const recovery = o.recovery ?? 'tolerate-torn-tail'

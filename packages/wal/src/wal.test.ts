@@ -137,7 +137,7 @@ describe('Wal: bad input', () => {
     await wal.close()
   })
 
-  it('rejects bad options with ERR_INVALID_OPTION', async () => {
+  it('rejects bad options with ERR_INVALID_ARGUMENT', async () => {
     const fs = new FaultInjectionFileSystem()
     for (const options of [
       { sync: 'sometimes' },
@@ -151,7 +151,7 @@ describe('Wal: bad input', () => {
       { blockingSync: 'yes' },
     ]) {
       await expect(Wal.open(DIR, { fs, ...(options as object) })).rejects.toMatchObject({
-        code: 'ERR_INVALID_OPTION',
+        code: 'ERR_INVALID_ARGUMENT',
       })
     }
     expect(fs.listFiles()).toEqual([])

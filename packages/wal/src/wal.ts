@@ -69,7 +69,7 @@ export class Wal {
    * Opens (creating if needed) the log in `dir`: scans and validates every segment, repairs a
    * torn tail per `options.recovery` (see `recovery`), and starts a new segment for appends.
    * Rejects with `ERR_CORRUPTION` (file, offset, reason) on damage the mode may not repair,
-   * `ERR_UNSUPPORTED_VERSION` for a newer format, `ERR_INVALID_OPTION` for bad options.
+   * `ERR_UNSUPPORTED_VERSION` for a newer format, `ERR_INVALID_ARGUMENT` for bad options.
    */
   static async open(dir: string, options: WalOptions = {}): Promise<Wal> {
     const opts = checkOptions(options)
@@ -163,7 +163,7 @@ export class Wal {
    * segment creation, fsync, nor even the directory's creation (a missing directory reports an
    * empty log: `segments: 0`, `records: 0`, `lastLsn: 0n`). Lets an owner validate its own files
    * and the log before `open` repairs anything. Reads every segment whole, as `open` does.
-   * Throws `ERR_INVALID_OPTION`, `ERR_CORRUPTION` (file, offset, reason) or
+   * Throws `ERR_INVALID_ARGUMENT`, `ERR_CORRUPTION` (file, offset, reason) or
    * `ERR_UNSUPPORTED_VERSION` where `open` would reject with them, and the file system's error
    * if a read fails. Reflects the bytes as they are now: a log another process is writing may
    * differ by the time it is opened.

@@ -213,7 +213,7 @@ describe('Wal.inspect', () => {
       { sync: 'sometimes' },
     ]) {
       expect(() => Wal.inspect(DIR, { fs, ...(bad as object) })).toThrow(
-        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
       )
     }
   })
