@@ -4,6 +4,7 @@
  */
 import { type EngineId, engineIds } from '@alex/compare'
 import { DISTRIBUTIONS, type Distribution } from './dataset.js'
+import { parseFlags, positiveInt } from './flags.js'
 import { DEFAULT_WORKLOADS, WORKLOAD_IDS, type WorkloadId } from './workloads.js'
 
 /** Parsed options of one bench run. */
@@ -103,58 +104,25 @@ function list<T extends string>(flag: string, text: string, known: readonly T[])
   return items as T[]
 }
 
-function positiveInt(flag: string, text: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`${flag}: expected a positive integer, got "${text}"`)
-  return n
-}
-
 /** Parses argv (without node and script) into options. */
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const values = new Map<string, string>()
-  const flags = new Set<string>()
-  const valued = new Set([
-    '--engines',
-    '--workloads',
-    '--scale',
-    '--reps',
-    '--value-size',
-    '--distribution',
-    '--durability',
-    '--seed',
-    '--baseline',
-    '--out',
-    '--json',
-    '--tmp',
-  ])
-  const boolean = new Set([
-    '--quick',
-    '--no-report',
-    '--help',
-    '--publish',
-    '--no-build',
-    '--dry-run',
-  ])
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!
-    if (arg === '--') continue
-    let value: string | undefined
-    const eq = arg.indexOf('=')
-    if (arg.startsWith('--') && eq > 0) {
-      value = arg.slice(eq + 1)
-      arg = arg.slice(0, eq)
-    }
-    if (valued.has(arg)) {
-      value ??= argv[++i]
-      if (value === undefined) throw new Error(`${arg} needs a value`)
-      values.set(arg, value)
-    } else if (boolean.has(arg)) {
-      flags.add(arg)
-    } else {
-      throw new Error(`unknown argument "${arg}" (see --help)`)
-    }
-  }
+  const { values, flags } = parseFlags(argv, {
+    valued: [
+      '--engines',
+      '--workloads',
+      '--scale',
+      '--reps',
+      '--value-size',
+      '--distribution',
+      '--durability',
+      '--seed',
+      '--baseline',
+      '--out',
+      '--json',
+      '--tmp',
+    ],
+    boolean: ['--quick', '--no-report', '--help', '--publish', '--no-build', '--dry-run'],
+  })
   const quick = flags.has('--quick')
   const publish = flags.has('--publish')
   if (publish && quick) {

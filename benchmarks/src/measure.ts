@@ -42,17 +42,4 @@ export class LatencyRecorder {
   }
 }
 
-/** The median of `xs` (mean of the middle two for an even count); NaN when empty. */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-/** Relative spread of `xs`: (max - min) / median, 0 for a single value. */
-export function spread(xs: readonly number[]): number {
-  if (xs.length < 2) return 0
-  const m = median(xs)
-  return m === 0 ? 0 : (Math.max(...xs) - Math.min(...xs)) / m
-}
+export { median, spread } from './stats.js'
