@@ -11,34 +11,29 @@
  */
 import BTreeModule from 'sorted-btree'
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js'
+import { benchFlags, Random } from '../../../benchmarks/src/toolkit.js'
 import { AlexIndex } from '../src/index.js'
 
 // sorted-btree is CommonJS with the class on `default`.
 const BTree = ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ??
   BTreeModule) as typeof BTreeModule
 
-const args = process.argv.slice(2)
-function arg(name: string, def: number): number {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : def
-}
-const N = arg('keys', 1_000_000)
-const REPS = arg('reps', 3)
+const USAGE = `Usage: npx tsx bench/index-bench.ts [--keys 1000000] [--reps 3]
+
+  --keys N   keys per data set (default 1000000)
+  --reps N   repetitions per timing, best reported (default 3)`
+const { numbers } = benchFlags(process.argv.slice(2), {
+  usage: USAGE,
+  numbers: { keys: 1_000_000, reps: 3 },
+})
+const N = numbers.keys
+const REPS = numbers.reps
 const QUERIES = 1_000_000
 const SCANS = 100_000
 
-// Deterministic PRNG (mulberry32) so runs are comparable.
-let seed = 0x9e3779b9
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-function gaussian(): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
-}
+// The benchmarks package's seeded generator, so runs are comparable.
+const random = new Random(0x9e3779b9)
+const rand = (): number => random.next()
 function shuffle(a: Float64Array): Float64Array {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1))
@@ -52,7 +47,8 @@ function shuffle(a: Float64Array): Float64Array {
 function makeKeys(dist: 'uniform' | 'lognormal', n: number): Float64Array {
   const set = new Set<number>()
   while (set.size < n) {
-    const k = dist === 'uniform' ? Math.floor(rand() * 2 ** 50) : Math.exp(gaussian() * 2) * 1e6
+    const k =
+      dist === 'uniform' ? Math.floor(rand() * 2 ** 50) : Math.exp(random.normal() * 2) * 1e6
     set.add(k)
   }
   return shuffle(Float64Array.from(set))
@@ -290,11 +286,8 @@ for (const dist of ['uniform', 'lognormal'] as const) {
   const floorKv = new Float64Array(2 * floorSlots)
   const floorBm = new Int32Array((floorSlots >> 5) + 1)
   // Its own generator, so that adding this line left the datasets of later rows unchanged.
-  let floorSeed = 12345
-  const floorRand = () => {
-    floorSeed = (Math.imul(floorSeed, 1103515245) + 12345) >>> 0
-    return floorSeed / 4294967296
-  }
+  const floorRandom = new Random(12345)
+  const floorRand = (): number => floorRandom.next()
   for (let i = 0; i < floorSlots; i++) {
     floorKv[2 * i] = i
     floorKv[2 * i + 1] = i
