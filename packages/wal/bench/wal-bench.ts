@@ -15,19 +15,19 @@ import * as fs from 'node:fs'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { benchFlags, median, medianItem } from '../../../benchmarks/src/toolkit.js'
 import { Wal } from '../src/index.js'
 
-const quick = process.argv.includes('--quick')
+const { booleans } = benchFlags(process.argv.slice(2), {
+  usage: 'Usage: npx tsx bench/wal-bench.ts [--quick]\n\n  --quick   smaller counts',
+  booleans: ['quick'],
+})
+const quick = booleans.quick
 const VALUE = new Uint8Array(128).fill(0xab)
 const FRAME_BYTES = 9 + 16 + VALUE.length
 
 function temp(): string {
   return mkdtempSync(join(tmpdir(), 'alex-wal-bench-'))
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)] as number
 }
 
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits })
@@ -149,7 +149,7 @@ async function concurrentAppenders() {
   for (let r = 0; r < rounds; r++) results.push(await concurrentRound(writers, perWriter))
   const rates = results.map((r) => r.rate)
   const rate = median(rates)
-  const mid = results.find((r) => r.rate === rate) ?? (results[0] as (typeof results)[number])
+  const mid = medianItem(results, (r) => r.rate)
   const records = writers * perWriter
   console.log(
     `\n2. ${writers} concurrent durable appenders, 128-byte values (${rounds} rounds x ${fmt(records, 0)} records)`,
