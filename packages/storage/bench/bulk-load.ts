@@ -9,18 +9,20 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { benchFlags, makeDataset } from '../../../benchmarks/src/toolkit.js'
 import { AlexStorage } from '../src/index.js'
-import { BULK_LOAD_OPTIONS, makeDataset, writeInBatches } from './workload.js'
+import { BULK_LOAD_OPTIONS, writeInBatches } from './workload.js'
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1]! : fallback
-}
-
-const N = Number(arg('keys', '1000000'))
-const VALUE = Number(arg('value', '128'))
-const ORDER = arg('order', 'random')
-const ROUNDS = Number(arg('rounds', '1'))
+const { numbers, choices } = benchFlags(process.argv.slice(2), {
+  usage: `Usage: npx tsx bench/bulk-load.ts [--keys 1000000] [--value 128] [--order random|ascending]
+    [--rounds 1]`,
+  numbers: { keys: 1_000_000, value: 128, rounds: 1 },
+  choices: { order: ['random', 'ascending'] },
+})
+const N = numbers.keys
+const VALUE = numbers.value
+const ORDER = choices.order
+const ROUNDS = numbers.rounds
 const BATCH = 1000
 
 async function main(): Promise<void> {

@@ -7,39 +7,48 @@
  * 1. bulk load of N entries in batches of 1000, durable at the end (sync 'none' + checkpoint),
  *    random key order and ascending keys: target <= 500 ns per entry;
  * 2. random get of N keys x `value`-byte values: AlexStorage.get vs Map.get returning the same
- *    values from memory (target within 1.5x) and vs classic-level (LevelDB) getSync on the same
- *    data (target >= 15x faster); every read is consumed (length and first byte);
+ *    values from memory (target within 1.5x) and vs LevelDB (classic-level getSync, reached
+ *    through @alex/compare in a child process: benchmarks/src/leveldb-get.ts) on the same data
+ *    (target >= 15x faster); every read is consumed (length and first byte);
  * 3. 64 concurrent durable puts (sync 'always'): target >= 100,000 per second;
  * 4. open time of the N-key store after a clean close (snapshot) and after a crash (snapshot plus
  *    log replay) against a full data-segment scan (snapshot deleted): target <= 1/10 of the scan.
  */
+import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { AlexIndex } from '@alex/index'
-import { ClassicLevel } from 'classic-level'
+import {
+  benchFlags,
+  makeDataset,
+  makeQueries,
+  median,
+  medianItem,
+  Random,
+} from '../../../benchmarks/src/toolkit.js'
 import { AlexStorage } from '../src/index.js'
-import { BULK_LOAD_OPTIONS, makeDataset, writeInBatches, xorshift } from './workload.js'
+import { BULK_LOAD_OPTIONS, writeInBatches } from './workload.js'
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
+const USAGE = `Usage: npx tsx bench/storage-bench.ts [--keys 1000000] [--value 128] [--rounds 3]
 
-const N = arg('keys', 1_000_000)
-const VALUE = arg('value', 128)
-const ROUNDS = arg('rounds', 3)
+  --keys N     entries loaded (default 1000000)
+  --value N    value bytes (default 128)
+  --rounds N   rounds per timing, median reported (default 3)`
+const { numbers } = benchFlags(process.argv.slice(2), {
+  usage: USAGE,
+  numbers: { keys: 1_000_000, value: 128, rounds: 3 },
+})
+const N = numbers.keys
+const VALUE = numbers.value
+const ROUNDS = numbers.rounds
 const BATCH = 1000
 const root = mkdtempSync(join(tmpdir(), 'alex-storage-bench-'))
 const results: { name: string; figure: string; target: string; pass: boolean | undefined }[] = []
 
 function now(): number {
   return performance.now()
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[s.length >> 1]!
 }
 
 function valueAt(values: Uint8Array, i: number): Uint8Array {
@@ -58,6 +67,19 @@ async function bulkLoad(dir: string, keys: Float64Array, values: Uint8Array): Pr
   )
   await db.close()
   return ns
+}
+
+/** ns per LevelDB get in each of ROUNDS rounds, from benchmarks/src/leveldb-get.ts. */
+function levelDbGets(): number[] {
+  const script = fileURLToPath(new URL('../../../benchmarks/src/leveldb-get.ts', import.meta.url))
+  const args = ['--keys', String(N), '--value', String(VALUE), '--rounds', String(ROUNDS)]
+  // The same tsx loader as this process (process.execArgv), output on stdout as one JSON line.
+  const out = execFileSync(process.execPath, [...process.execArgv, script, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  })
+  return (JSON.parse(out.trim().split('\n').at(-1)!) as { nsPerGet: number[] }).nsPerGet
 }
 
 function report(name: string, figure: string, target: string, pass: boolean | undefined) {
@@ -90,36 +112,17 @@ async function main(): Promise<void> {
   console.log('random get')
   const map = new Map<number, Uint8Array>()
   for (let i = 0; i < N; i++) map.set(keys[i]!, valueAt(values, i).slice())
-  const levelDir = join(root, 'level')
-  const level = new ClassicLevel<Uint8Array, Uint8Array>(levelDir, {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-  })
-  await level.open()
-  const keyBytes = (k: number) => {
-    const b = new Uint8Array(4)
-    new DataView(b.buffer).setUint32(0, k)
-    return b
-  }
-  for (let i = 0; i < N; i += 10_000) {
-    const batch = level.batch()
-    for (let j = i; j < Math.min(N, i + 10_000); j++)
-      batch.put(keyBytes(keys[j]!), valueAt(values, j))
-    await batch.write()
-  }
-  await level.compactRange(keyBytes(0), keyBytes(2 ** 31 - 1))
+  // LevelDB through @alex/compare, in a child process of the benchmarks package (this package
+  // cannot depend on @alex/compare, which depends on it): the same data set, the first 200,000
+  // of the same queries, ROUNDS timings.
+  const levels = levelDbGets()
   const db = await AlexStorage.open(storeDir)
-  const next = xorshift(999)
-  const queries = new Float64Array(Math.min(2 * N, 2_000_000))
-  for (let i = 0; i < queries.length; i++) queries[i] = keys[next() % N]!
-  const levelQueries = queries.subarray(0, Math.min(queries.length, 200_000))
-  const levelKeys = Array.from(levelQueries, keyBytes)
+  const queries = makeQueries(keys, Math.min(2 * N, 2_000_000))
   // Warm-up: load every segment image, let the JIT settle.
   let sink = 0
   for (let i = 0; i < queries.length; i++) sink += db.get(queries[i]!)!.length
   const ours: number[] = []
   const maps: number[] = []
-  const levels: number[] = []
   // For the breakdown: an ALEX index over the same keys, alone (the store's first step).
   const alone = AlexIndex.from(Float64Array.from(keys).sort(), new Float64Array(N).fill(1))
   const lookups: number[] = []
@@ -137,12 +140,6 @@ async function main(): Promise<void> {
     }
     maps.push(((now() - t) * 1e6) / queries.length)
     t = now()
-    for (let i = 0; i < levelKeys.length; i++) {
-      const v = level.getSync(levelKeys[i]!)!
-      sink += v.length + v[0]!
-    }
-    levels.push(((now() - t) * 1e6) / levelKeys.length)
-    t = now()
     for (let i = 0; i < queries.length; i++) sink += alone.get(queries[i]!)!
     lookups.push(((now() - t) * 1e6) / queries.length)
   }
@@ -155,8 +152,6 @@ async function main(): Promise<void> {
   )
   report('get vs Map.get', `${(o / m).toFixed(2)}x the time of Map.get`, '<= 1.5x', o / m <= 1.5)
   report('get vs LevelDB getSync', `${(l / o).toFixed(1)}x faster`, '>= 15x', l / o >= 15)
-  await level.close()
-  rmSync(levelDir, { recursive: true, force: true })
   map.clear()
 
   // 4a. Open after a crash: the store plus 100,000 logged writes not yet checkpointed, copied
@@ -188,8 +183,7 @@ async function main(): Promise<void> {
       runs.push({ ms, source: s.recovery.source, replayed: s.recovery.replayed })
       await s.close()
     }
-    runs.sort((a, b) => a.ms - b.ms)
-    return runs[runs.length >> 1]!
+    return medianItem(runs, (run) => run.ms)
   }
   // After a clean close: the newest snapshot, nothing to replay.
   const clean = await timeOpen(() => storeDir)
@@ -232,10 +226,10 @@ async function main(): Promise<void> {
   const total = Math.min(200_000, 2 * N)
   let issued = 0
   const worker = async (w: number) => {
-    const r = xorshift(w + 1)
+    const r = new Random(w + 1)
     while (issued < total) {
       issued++
-      await d.put(r() % N, valueAt(values, r() % N))
+      await d.put(r.nextUint32() % N, valueAt(values, r.nextUint32() % N))
     }
   }
   const t = now()

@@ -1,6 +1,7 @@
 /**
- * What the storage benchmarks share: the deterministic data set and the bulk-load loop, so that
- * `storage-bench.ts` (the targets) and `bulk-load.ts` (profiling) measure the same thing.
+ * What the storage benchmarks share: the bulk-load options and loop, so that `storage-bench.ts`
+ * (the targets) and `bulk-load.ts` (profiling) measure the same thing. Their data set
+ * (makeDataset) is in the benchmarks toolkit, shared with the LevelDB comparison.
  */
 import type { AlexStorage, AlexStorageOptions } from '../src/index.js'
 
@@ -10,40 +11,6 @@ export const BULK_LOAD_OPTIONS: AlexStorageOptions = {
   checkpointRecords: 1e12,
   checkpointBytes: 2 ** 50,
   autoCompaction: false,
-}
-
-/** A xorshift32 generator: deterministic, so runs are comparable. */
-export function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return x >>> 0
-  }
-}
-
-/**
- * `n` distinct random keys (integers in [0, 2^31)) and their values, all in one buffer (value i
- * is bytes [i * valueSize, (i + 1) * valueSize)), so the benchmark's own data adds no million
- * small objects to the heap the measured code runs in.
- */
-export function makeDataset(
-  n: number,
-  valueSize: number,
-): { keys: Float64Array; values: Uint8Array } {
-  const next = xorshift(12345)
-  const seen = new Set<number>()
-  const keys = new Float64Array(n)
-  for (let i = 0; i < n; ) {
-    const k = next() >>> 1
-    if (seen.has(k)) continue
-    seen.add(k)
-    keys[i++] = k
-  }
-  const values = new Uint8Array(n * valueSize)
-  for (let i = 0; i < values.length; i += 4) values[i] = (i * 31) & 255
-  return { keys, values }
 }
 
 /** Writes every key with its value in atomic batches of `batchSize`, in the order of `keys`. */
