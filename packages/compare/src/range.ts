@@ -1,9 +1,12 @@
 /**
- * Validation and normalisation of {@link RangeOptions}, shared by every adapter so that all
- * engines agree on what a range means.
+ * Range options for every adapter, so that all engines agree on what a range means. Validation is
+ * @alex/index's `normalizeRange`, the one normaliser of the project (the same rules as
+ * AlexStorage's own iterators: finite or infinite bounds, one per side, a `limit` that is a
+ * non-negative integer, -1 or Infinity, unknown keys refused with a hint); this module only turns
+ * its result into the bounds the adapters translate for their engines.
  */
-import { CompareError, ErrorCode } from './errors.js'
-import { assertKey } from './key-encoding.js'
+import { type NormalizedRange, normalizeRange } from '@alex/index'
+import { CompareError, ErrorCode, type ErrorCodeValue } from './errors.js'
 import type { RangeOptions } from './types.js'
 
 /** A range reduced to at most one lower and one upper bound, each inclusive or not. */
@@ -22,30 +25,42 @@ export interface Bounds {
   readonly limit: number
 }
 
-/** Checks range options (finite bounds, one bound per side, limit >= 0) and normalises them. */
+/**
+ * Validates range options (`ERR_INVALID_KEY` for a NaN bound, `ERR_INVALID_ARGUMENT` for anything
+ * else malformed, the index's error as `cause`) and reduces them to bounds. An infinite bound on
+ * the far side of every key is no bound; one beyond every key (`gt: Infinity`, `lt: -Infinity`)
+ * leaves nothing, expressed as `limit: 0`.
+ */
 export function toBounds(options: RangeOptions | undefined): Bounds {
-  const o = options ?? {}
-  if (o.gt !== undefined && o.gte !== undefined) {
-    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'range has both gt and gte')
+  let r: NormalizedRange
+  try {
+    r = normalizeRange(options)
+  } catch (err) {
+    const e = err as { code?: string; message?: string }
+    const code: ErrorCodeValue =
+      e.code === ErrorCode.INVALID_KEY ? ErrorCode.INVALID_KEY : ErrorCode.INVALID_ARGUMENT
+    throw new CompareError(code, e.message ?? String(err), { cause: err })
   }
-  if (o.lt !== undefined && o.lte !== undefined) {
-    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'range has both lt and lte')
+  let limit = r.limit
+  let low: number | undefined = r.lo
+  if (low === Number.NEGATIVE_INFINITY) low = undefined
+  else if (low === Number.POSITIVE_INFINITY) {
+    low = undefined
+    limit = 0
   }
-  const low = o.gt ?? o.gte
-  const high = o.lt ?? o.lte
-  if (low !== undefined) assertKey(low)
-  if (high !== undefined) assertKey(high)
-  const limit = o.limit ?? Number.POSITIVE_INFINITY
-  if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) {
-    throw new CompareError(ErrorCode.INVALID_ARGUMENT, `range limit must be >= 0, got ${limit}`)
+  let high: number | undefined = r.hi
+  if (high === Number.POSITIVE_INFINITY) high = undefined
+  else if (high === Number.NEGATIVE_INFINITY) {
+    high = undefined
+    limit = 0
   }
   return {
-    low: low === undefined ? undefined : low + 0,
-    lowInclusive: o.gte !== undefined,
-    high: high === undefined ? undefined : high + 0,
-    highInclusive: o.lte !== undefined,
-    reverse: o.reverse === true,
-    limit: Number.isFinite(limit) ? Math.floor(limit) : Number.POSITIVE_INFINITY,
+    low,
+    lowInclusive: low !== undefined && r.loInclusive,
+    high,
+    highInclusive: high !== undefined && r.hiInclusive,
+    reverse: r.reverse,
+    limit,
   }
 }
 
