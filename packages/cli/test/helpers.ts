@@ -1,10 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AlexStorage } from '@alex/storage'
+import { tempDir as sharedTempDir } from '@alex/test-support'
 
 export const BIN = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const WRITER = fileURLToPath(new URL('./writer.mjs', import.meta.url))
@@ -29,27 +26,33 @@ export function cli(args: string[], input?: string): Promise<Result> {
   })
 }
 
-const temps: string[] = []
+export { hashDir } from '@alex/test-support'
 
+const cleanups: (() => void)[] = []
+
+/** A fresh temp directory (the shared helper), removed by `removeTempDirs`. */
 export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'alex-cli-test-'))
-  temps.push(dir)
+  const { dir, cleanup } = sharedTempDir('alex-cli-test-')
+  cleanups.push(cleanup)
   return dir
 }
 
 export function removeTempDirs(): void {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true })
+  for (const cleanup of cleanups.splice(0)) cleanup()
 }
 
-/** A recognizable value per key, so that a test can find it in a segment file. */
-export function valueFor(key: number): Uint8Array {
+/**
+ * A recognizable text value per key, so that a test can find it in a segment file (unlike the
+ * shared `valueFor`, whose bytes look random).
+ */
+export function textValueFor(key: number): Uint8Array {
   return new TextEncoder().encode(`value-of-${key}|`.repeat(3))
 }
 
 /** Creates a closed store in `dir` with `keys` and their `valueFor`. */
 export async function makeStore(dir: string, keys: Iterable<number>): Promise<void> {
   const db = await AlexStorage.open(dir, { sync: 'none' })
-  const ops = [...keys].map((key) => ({ type: 'put' as const, key, value: valueFor(key) }))
+  const ops = [...keys].map((key) => ({ type: 'put' as const, key, value: textValueFor(key) }))
   for (let i = 0; i < ops.length; i += 500) await db.batch(ops.slice(i, i + 500))
   await db.close()
 }
@@ -62,24 +65,6 @@ export async function readAll(dir: string): Promise<[number, string][]> {
   } finally {
     await db.close()
   }
-}
-
-/** A digest of every file under `dir`: path, size, mtime and content. */
-export function hashDir(dir: string): string {
-  const hash = createHash('sha256')
-  const walk = (path: string): void => {
-    for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const full = join(path, entry.name)
-      const stat = statSync(full)
-      hash.update(`${relative(dir, full)}\0${entry.isDirectory()}\0${stat.size}\0${stat.mtimeMs}\0`)
-      if (entry.isDirectory()) walk(full)
-      else hash.update(readFileSync(full))
-    }
-  }
-  walk(dir)
-  return hash.digest('hex')
 }
 
 /** A writer in another process holding the store's lock, once it printed "ready". */

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AlexStorage } from '@alex/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cli, hashDir, makeStore, removeTempDirs, tempDir, valueFor } from './helpers.js'
+import { cli, hashDir, makeStore, removeTempDirs, tempDir, textValueFor } from './helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -38,7 +38,7 @@ describe('alexstorage stat', () => {
     dir = join(tempDir(), 'db')
     const db = await AlexStorage.open(dir)
     await db.batch(
-      Array.from({ length: 300 }, (_, key) => ({ type: 'put', key, value: valueFor(key) })),
+      Array.from({ length: 300 }, (_, key) => ({ type: 'put', key, value: textValueFor(key) })),
     )
     await db.batch(Array.from({ length: 100 }, (_, key) => ({ type: 'delete', key })))
     await db.close()
@@ -97,7 +97,7 @@ describe('alexstorage check', () => {
     const segment = readdirSync(dir).find((name) => name.startsWith('data-'))!
     const file = join(dir, segment)
     const bytes = readFileSync(file)
-    const at = bytes.indexOf(Buffer.from(valueFor(123)))
+    const at = bytes.indexOf(Buffer.from(textValueFor(123)))
     expect(at).toBeGreaterThan(0)
     bytes[at + 7]! ^= 0x40
     writeFileSync(file, bytes)

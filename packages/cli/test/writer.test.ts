@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { AlexStorage } from '@alex/storage'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cli, removeTempDirs, startWriter, tempDir, valueFor } from './helpers.js'
+import { cli, removeTempDirs, startWriter, tempDir, textValueFor } from './helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -14,7 +14,7 @@ describe('alexstorage compact', () => {
         Array.from({ length: 400 }, (_, key) => ({
           type: 'put',
           key,
-          value: valueFor(key + round),
+          value: textValueFor(key + round),
         })),
       )
     }
