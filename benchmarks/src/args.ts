@@ -3,8 +3,8 @@
  * error with the list of what is accepted.
  */
 import { type EngineId, engineIds } from '@alex/compare'
+import { parseFlags, positiveInt } from '@alex/test-support/bench'
 import { DISTRIBUTIONS, type Distribution } from './dataset.js'
-import { parseFlags, positiveInt } from './flags.js'
 import { DEFAULT_WORKLOADS, WORKLOAD_IDS, type WorkloadId } from './workloads.js'
 
 /** Parsed options of one bench run. */

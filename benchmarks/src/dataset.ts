@@ -6,7 +6,7 @@
  * fixed window of a seeded 1 MiB pool at an offset derived from (i, v). A write sends a view
  * of that window; a read is checked byte for byte against it.
  */
-import { mix32, Random } from './random.js'
+import { mix32, Random } from '@alex/test-support/bench'
 
 /** Key distributions. */
 export type Distribution = 'uniform' | 'lognormal' | 'sequential'

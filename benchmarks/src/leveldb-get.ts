@@ -15,8 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { leveldbEngine } from '@alex/compare'
-import { makeDataset, makeQueries } from './bench-dataset.js'
-import { benchFlags } from './flags.js'
+import { benchFlags, makeDataset, makeQueries } from '@alex/test-support/bench'
 
 const { numbers } = benchFlags(process.argv.slice(2), {
   usage: 'Usage: npx tsx src/leveldb-get.ts --keys N --value BYTES --rounds R',

@@ -42,4 +42,4 @@ export class LatencyRecorder {
   }
 }
 
-export { median, spread } from './stats.js'
+export { median, spread } from '@alex/test-support/bench'

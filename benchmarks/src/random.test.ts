@@ -1,5 +1,5 @@
+import { mix32, Random, ScrambledZipf, Zipf } from '@alex/test-support/bench'
 import { describe, expect, it } from 'vitest'
-import { mix32, Random, ScrambledZipf, Zipf } from './random.js'
 
 describe('Random', () => {
   it('is deterministic per seed and differs across seeds', () => {

@@ -10,10 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { getEngine, type KvEntry, type KvStore } from '@alex/compare'
+import { Random, ScrambledZipf, Zipf } from '@alex/test-support/bench'
 import { Dataset } from './dataset.js'
 import { LatencyRecorder } from './measure.js'
 import type { ChildConfig, ChildMessage, WorkloadResult } from './protocol.js'
-import { Random, ScrambledZipf, Zipf } from './random.js'
 import {
   type Durability,
   effectiveDurability,

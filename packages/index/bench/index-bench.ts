@@ -9,9 +9,10 @@
  * limit) vs BTree.forRange; entries() vs BTree.entries(); scan() (batch copy) vs forRange
  * collecting into arrays; set of ascending keys vs BTree.set.
  */
+
+import { benchFlags, Random } from '@alex/test-support/bench'
 import BTreeModule from 'sorted-btree'
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js'
-import { benchFlags, Random } from '../../../benchmarks/src/toolkit.js'
 import { AlexIndex } from '../src/index.js'
 
 // sorted-btree is CommonJS with the class on `default`.

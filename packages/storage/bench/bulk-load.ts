@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { benchFlags, makeDataset } from '../../../benchmarks/src/toolkit.js'
+import { benchFlags, makeDataset } from '@alex/test-support/bench'
 import { AlexStorage } from '../src/index.js'
 import { BULK_LOAD_OPTIONS, writeInBatches } from './workload.js'
 

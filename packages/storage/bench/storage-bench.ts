@@ -27,7 +27,7 @@ import {
   median,
   medianItem,
   Random,
-} from '../../../benchmarks/src/toolkit.js'
+} from '@alex/test-support/bench'
 import { AlexStorage } from '../src/index.js'
 import { BULK_LOAD_OPTIONS, writeInBatches } from './workload.js'
 

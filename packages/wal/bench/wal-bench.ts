@@ -15,7 +15,7 @@ import * as fs from 'node:fs'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { benchFlags, median, medianItem } from '../../../benchmarks/src/toolkit.js'
+import { benchFlags, median, medianItem } from '@alex/test-support/bench'
 import { Wal } from '../src/index.js'
 
 const { booleans } = benchFlags(process.argv.slice(2), {
