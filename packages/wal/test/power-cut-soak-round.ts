@@ -1,3 +1,4 @@
+import { rng } from '@alex/test-support'
 import { isWalError, Wal, type WalOp } from '../src/index.js'
 import { FaultInjectionFileSystem, POWER_CUT_MODES, type PowerCutMode } from '../src/testing.js'
 import { valueFor } from './helpers.js'
@@ -38,18 +39,6 @@ export class SoakFailure extends Error {
   ) {
     super(`seed ${seed}: ${message}`)
     this.name = 'SoakFailure'
-  }
-}
-
-/** Small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
@@ -201,7 +190,8 @@ async function checkSurvivor(
 
 /** Runs round `seed`; resolves with what it did, or rejects with a `SoakFailure`. */
 export async function soakRound(seed: number): Promise<SoakRoundResult> {
-  const rand = random(seed)
+  // Consecutive seeds scrambled first: xorshift32's first draws from nearby seeds are correlated.
+  const rand = rng(Math.imul(seed, 0x9e3779b1) ^ 0x5bd1e995)
   const work: Workload = {
     sync: rand() < 0.6 ? 'always' : 'none',
     blockingSync: rand() < 0.2,
@@ -215,13 +205,13 @@ export async function soakRound(seed: number): Promise<SoakRoundResult> {
       : (POWER_CUT_MODES[Math.floor(rand() * POWER_CUT_MODES.length)] as PowerCutMode)
   // A dry run counts the workload's mutating operations; the real one is cut before a random one.
   const dry = new FaultInjectionFileSystem({ seed })
-  await runWorkload(dry, work, random(workloadSeed), new Ledger())
+  await runWorkload(dry, work, rng(workloadSeed), new Ledger())
   const totalOps = dry.mutatingOps
   const cutAt = 1 + Math.floor(rand() * (totalOps + 1))
   const fs = new FaultInjectionFileSystem({ seed })
   fs.crashAtOp(cutAt)
   const ledger = new Ledger()
-  await runWorkload(fs, work, random(workloadSeed), ledger)
+  await runWorkload(fs, work, rng(workloadSeed), ledger)
   const survivor = fs.powerCut({ mode, seed: Math.floor(rand() * 2 ** 32) })
   const { replayed, tornTail } = await checkSurvivor(survivor, ledger, seed)
   return {
