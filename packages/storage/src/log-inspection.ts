@@ -11,8 +11,6 @@ export interface LogSummary {
   lastLsn: number
   /** Newest checkpoint LSN recorded in the log. */
   checkpointLsn: number
-  /** The log's own recovery report, as opening it would produce. */
-  report: RecoveryReport
 }
 
 /**
@@ -30,7 +28,6 @@ export function inspectLog(fs: FileSystem, dir: string, options: WalOptions): Lo
     exists: fs.exists(dir),
     lastLsn: Number(report.lastLsn),
     checkpointLsn: Number(report.checkpointLsn),
-    report,
   }
 }
 
