@@ -67,23 +67,28 @@ export class AlexStorage {
   /** What `open` found and repaired. */
   readonly recovery: StorageRecoveryReport
   private readonly options: ResolvedOptions
-  private readonly wal: Wal
-  private readonly index: AlexIndex
-  private readonly segments: SegmentSet
+  private readonly fs: FileSystem
+  /*
+   * The recovered layers. Not readonly: a following reader replaces them all at once when it
+   * reloads from a newer snapshot (`install`); a writer sets them once.
+   */
+  private wal!: Wal
+  private index!: AlexIndex
+  private segments!: SegmentSet
   /**
    * The read fast path's arrays, aliases of `segments.bufs`, `segments.views` and the cache's
    * reference bits: `get` reads them directly, without a call per lookup (see `get`).
    */
-  private readonly bufs: (Uint8Array | undefined)[]
-  private readonly views: (DataView | undefined)[]
-  private readonly ref: Uint8Array
+  private bufs!: (Uint8Array | undefined)[]
+  private views!: (DataView | undefined)[]
+  private ref!: Uint8Array
   private readonly lock: StoreLock | undefined
   private state = OPEN
   private closing: Promise<void> | undefined
   private readonly failure: StoreFailure
-  private readonly writes: WritePipeline
-  private readonly checkpointer: Checkpointer
-  private readonly maintenance: Maintenance
+  private writes!: WritePipeline
+  private checkpointer!: Checkpointer
+  private maintenance!: Maintenance
 
   private constructor(
     dir: string,
@@ -94,15 +99,25 @@ export class AlexStorage {
   ) {
     this.dir = dir
     this.options = options
+    this.fs = fs
     this.lock = lock
+    this.recovery = state.report
+    this.failure = new StoreFailure(() => this.writes.dropPending())
+    this.install(state)
+  }
+
+  /**
+   * Wires the recovered layers into the store: at open, and again when a following reader
+   * reloads from a newer snapshot (synchronously, so no read sees a mix of old and new).
+   */
+  private install(state: RecoveredState): void {
+    const options = this.options
     this.wal = state.wal
     this.index = state.index
     this.segments = state.segments
     this.bufs = state.segments.bufs
     this.views = state.segments.views
     this.ref = state.segments.cache.ref
-    this.recovery = state.report
-    this.failure = new StoreFailure(() => this.writes.dropPending())
     this.maintenance = new Maintenance(options, this.segments, () => this.writes, this.failure, {
       checkpoint: () => this.checkpointer.run([], 0),
       compact: () => this.runCompaction(),
@@ -122,7 +137,7 @@ export class AlexStorage {
       wal: this.wal,
       writes: this.writes,
     }
-    this.checkpointer = new Checkpointer(fs, dir, layers, this.failure, state)
+    this.checkpointer = new Checkpointer(this.fs, this.dir, layers, this.failure, state)
     // The WAL rule in every sync mode: a data record reaches its file only after its log record
     // is durable. With sync 'always' an applied write is durable already (no fsync here); with
     // 'none' or 'interval' this costs one fdatasync per data flush (about one per MiB).
