@@ -8,13 +8,15 @@ import type { DamageReason } from './types.js'
  * - `ERR_INVALID_OP`: an operation that is not `{ type: 'put' | 'delete', ... }`, or an empty batch.
  * - `ERR_INVALID_LSN`: a checkpoint LSN that is not a bigint, is ahead of the last appended LSN,
  *   or is behind the current checkpoint.
- * - `ERR_INVALID_ARGUMENT`: an option of `Wal.open` out of range or unknown (the same code the
- *   other packages use for a bad argument).
+ * - `ERR_INVALID_ARGUMENT`: an option of `Wal.open` out of range or unknown, or a bad argument
+ *   of `LogTail` (the same code the other packages use for a bad argument).
  * - `ERR_CLOSED`: the log was closed (or is closing).
  * - `ERR_WAL_FAILED`: an earlier write or fsync failed; the log refuses everything until it is
  *   reopened. `cause` holds the original I/O error.
  * - `ERR_CORRUPTION`: damage recovery may not repair; `file`, `offset` and `reason` say where.
  * - `ERR_UNSUPPORTED_VERSION`: a segment written by a newer format version.
+ * - `ERR_LSN_TRIMMED`: a `LogTail` needs operations whose segment was already deleted (by a
+ *   checkpoint); `oldestLsn` is the first LSN the log files still hold.
  */
 export const WalErrorCode = {
   INVALID_KEY: 'ERR_INVALID_KEY',
@@ -27,6 +29,7 @@ export const WalErrorCode = {
   WAL_FAILED: 'ERR_WAL_FAILED',
   CORRUPTION: 'ERR_CORRUPTION',
   UNSUPPORTED_VERSION: 'ERR_UNSUPPORTED_VERSION',
+  LSN_TRIMMED: 'ERR_LSN_TRIMMED',
 } as const
 
 /** One of the `WalErrorCode` values. */
@@ -37,6 +40,8 @@ export interface WalErrorDetails {
   file?: string
   offset?: number
   reason?: DamageReason
+  /** For `ERR_LSN_TRIMMED`: the first LSN the log files still hold. */
+  oldestLsn?: number
   cause?: unknown
 }
 
@@ -50,6 +55,8 @@ export class WalError extends Error {
   readonly offset: number | undefined
   /** What kind of damage, for `ERR_CORRUPTION`. */
   readonly reason: DamageReason | undefined
+  /** For `ERR_LSN_TRIMMED`: the first LSN the log files still hold. */
+  readonly oldestLsn: number | undefined
 
   constructor(code: WalErrorCode, message: string, details: WalErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
@@ -58,6 +65,7 @@ export class WalError extends Error {
     this.file = details.file
     this.offset = details.offset
     this.reason = details.reason
+    this.oldestLsn = details.oldestLsn
   }
 }
 

@@ -1,6 +1,8 @@
 export type { WalErrorDetails } from './errors.js'
 export { isWalError, WalError, WalErrorCode } from './errors.js'
 export type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
+export type { LogTailOptions, LogTailVisitor } from './log-tail.js'
+export { LogTail } from './log-tail.js'
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js'
 export type {
   DamageReason,

@@ -28,6 +28,8 @@ export interface CheckedOptions {
   recovery: RecoveryMode
   minNextLsn: number
   blockingSync: boolean
+  retainBytes: number
+  retainMs: number
 }
 
 /** Applies the defaults; throws `ERR_INVALID_ARGUMENT` for an option out of range. */
@@ -63,6 +65,14 @@ export function checkOptions(o: WalOptions): CheckedOptions {
   }
   const blockingSync = o.blockingSync ?? false
   if (typeof blockingSync !== 'boolean') throw bad('blockingSync must be a boolean')
+  const retainBytes = o.retainBytes ?? 0
+  if (!(Number.isSafeInteger(retainBytes) && retainBytes >= 0)) {
+    throw bad('retainBytes must be an integer >= 0')
+  }
+  const retainMs = o.retainMs ?? 0
+  if (!(typeof retainMs === 'number' && retainMs >= 0 && retainMs <= Number.MAX_SAFE_INTEGER)) {
+    throw bad('retainMs must be a number >= 0')
+  }
   return {
     sync,
     syncIntervalMs,
@@ -71,5 +81,7 @@ export function checkOptions(o: WalOptions): CheckedOptions {
     recovery,
     minNextLsn: Number(min),
     blockingSync,
+    retainBytes,
+    retainMs,
   }
 }

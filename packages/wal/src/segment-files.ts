@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import type { FileHandle, FileSystem } from './file-system.js'
 import { PREALLOCATE_BYTES, SEGMENT_HEADER_BYTES, TEMP_SUFFIX } from './format.js'
+import type { RecoveryPlan } from './recovery.js'
+import { coveredCount, Retention } from './retention.js'
 import { encodeSegmentHeader, segmentFileName } from './segment.js'
 import type { WalCounters } from './stats.js'
 
@@ -12,14 +14,35 @@ export interface SegmentEntry {
   baseLsn: number
   /** LSN following the last operation written to it (baseLsn while it has none). */
   endLsn: number
+  /** Size in bytes once sealed (retention by size; the active segment's is not used). */
+  bytes: number
+  /** When it was sealed, on `Retention.now`'s clock (retention by age); +Infinity if active. */
+  sealedAt: number
+}
+
+/**
+ * The segments `Wal.open` adopts from its recovery plan, oldest first: the obsolete ones (wholly
+ * covered whatever they hold) then the kept ones, all counted as sealed at `sealedAt`.
+ */
+export function entriesFromPlan(plan: RecoveryPlan, sealedAt: number): SegmentEntry[] {
+  return [...plan.obsolete, ...plan.segments].map((s) => ({
+    id: s.id,
+    path: s.path,
+    prevEndLsn: s.prevEndLsn,
+    baseLsn: s.baseLsn,
+    // Obsolete segments are wholly covered by the checkpoint whatever they hold.
+    endLsn: plan.obsolete.includes(s) ? Math.min(s.endLsn, plan.checkpointLsn + 1) : s.endLsn,
+    bytes: s.validEnd,
+    sealedAt,
+  }))
 }
 
 /**
  * The segment files of an open log: the sealed ones (oldest first) and the active one, which
  * takes every write. It creates segments crash-safely (temporary file, header, fsync, rename,
  * directory fsync), seals the active one (fsync first) before starting the next, and deletes
- * segments a checkpoint covers (then fsyncs the directory). Every call that fails throws; the
- * group-commit loop turns that into the log's failed state.
+ * segments a checkpoint covers unless `retention` keeps them (then fsyncs the directory). Every
+ * call that fails throws; the group-commit loop turns that into the log's failed state.
  */
 export class SegmentFiles {
   readonly segments: SegmentEntry[] = []
@@ -47,6 +70,8 @@ export class SegmentFiles {
     private readonly blockingSync = false,
     /** Segment size the writer rotates at: preallocation never reserves past it. */
     private readonly segmentBytes = Number.POSITIVE_INFINITY,
+    /** Which covered segments `deleteCovered` keeps (none by default). */
+    readonly retention = new Retention({ retainBytes: 0, retainMs: 0 }),
   ) {}
 
   /** The active segment. */
@@ -86,7 +111,15 @@ export class SegmentFiles {
     const handle = this.fs.open(path, 'r+')
     this.handle?.close()
     this.handle = handle
-    this.segments.push({ id, path, prevEndLsn, baseLsn, endLsn: baseLsn })
+    this.segments.push({
+      id,
+      path,
+      prevEndLsn,
+      baseLsn,
+      endLsn: baseLsn,
+      bytes: SEGMENT_HEADER_BYTES,
+      sealedAt: Number.POSITIVE_INFINITY,
+    })
     this.activeBytes = SEGMENT_HEADER_BYTES
     this.allocated = SEGMENT_HEADER_BYTES
     this.syncedBytes = SEGMENT_HEADER_BYTES
@@ -104,6 +137,8 @@ export class SegmentFiles {
     this.cutPadding()
     await this.sync()
     const a = this.active
+    a.bytes = this.activeBytes
+    a.sealedAt = this.retention.now()
     await this.create(a.id + 1, a.endLsn, a.endLsn, checkpointLsn)
   }
 
@@ -175,14 +210,24 @@ export class SegmentFiles {
   }
 
   /**
-   * Deletes sealed segments whose operations are all at or below `lsn` (oldest first; the active
-   * one is never deleted), then fsyncs the directory. Returns how many were deleted.
+   * Deletes sealed segments whose operations are all at or below `lsn`, except those `retention`
+   * keeps (oldest first, stopping at the first kept one; the active one is never deleted), then
+   * fsyncs the directory. Returns how many were deleted.
    */
-  async deleteCovered(lsn: number): Promise<number> {
+  deleteCovered(lsn: number): Promise<number> {
+    const covered = coveredCount(this.segments, lsn, this.segments.length - 1)
+    return this.deleteOldest(this.retention.deletableCount(this.segments, covered))
+  }
+
+  /**
+   * Deletes the `count` oldest segments (never the active one), then fsyncs the directory.
+   * Unlinks run synchronously, each before its entry leaves `segments`, so concurrent callers
+   * never unlink a file twice. Returns how many were deleted.
+   */
+  async deleteOldest(count: number): Promise<number> {
     let n = 0
-    while (this.segments.length > 1) {
+    while (n < count && this.segments.length > 1) {
       const s = this.segments[0] as SegmentEntry
-      if (s.endLsn - 1 > lsn) break
       this.fs.unlink(s.path)
       this.segments.shift()
       this.counters.segmentsDeleted++

@@ -50,6 +50,20 @@ export interface WalOptions {
    * server that handles other I/O.
    */
   blockingSync?: boolean
+  /**
+   * Retention by size (default 0): when a checkpoint (or `trim()`) deletes the segments it
+   * covers, it keeps the newest of them whose sizes add up to at least this many bytes (counting
+   * covered, sealed segments only), so that a `LogTail` reading behind the checkpoint can still
+   * catch up. Also applied to the covered segments `Wal.open` would delete. An integer >= 0.
+   */
+  retainBytes?: number
+  /**
+   * Retention by age (default 0): covered segments sealed less than this many milliseconds ago
+   * are kept. The seal time is tracked in memory (monotonic clock), not read from the file's
+   * mtime: a segment found at open counts as sealed at that open, so a reopen keeps every
+   * covered segment for another `retainMs`. A number >= 0.
+   */
+  retainMs?: number
   /** File-system implementation (default: the real one, `node:fs`). */
   fs?: FileSystem
 }
@@ -144,7 +158,8 @@ export interface RecoveryReport {
   dropped: RecoveryDrop[]
   /**
    * Files removed because they were no longer part of the log: leftover `.tmp` files of an
-   * interrupted segment creation and segments wholly covered by the checkpoint.
+   * interrupted segment creation and segments left over from an interrupted checkpoint deletion
+   * (wholly covered by the checkpoint), except those `retainBytes`/`retainMs` keep.
    */
   removedFiles: string[]
 }
@@ -191,4 +206,10 @@ export interface WalStats {
   lastDurableLsn: bigint
   /** True once a write or sync failed; every later append rejects. */
   failed: boolean
+  /**
+   * First LSN the log's segment files still hold (the base LSN of the oldest segment): a
+   * `LogTail` can start after any LSN from one below it. Older operations were deleted by
+   * checkpoints; retention (`retainBytes`, `retainMs`, `setRetentionFloor`) keeps it lower.
+   */
+  oldestLsn: bigint
 }

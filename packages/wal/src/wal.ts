@@ -18,7 +18,8 @@ import {
 } from './record-codec.js'
 import { planRecovery } from './recovery.js'
 import { ReplayIterator, type ReplaySegment } from './replay.js'
-import { SegmentFiles } from './segment-files.js'
+import { Retention, retainedAtOpen } from './retention.js'
+import { entriesFromPlan, type SegmentEntry, SegmentFiles } from './segment-files.js'
 import { WalCounters } from './stats.js'
 import type { RecoveryReport, WalOp, WalOptions, WalRecord, WalStats } from './types.js'
 
@@ -103,20 +104,23 @@ export class Wal {
       counters.dirSyncs++
     }
 
-    // 2. Start the new active segment, then delete what the checkpoint covers.
-    const files = new SegmentFiles(fs, dir, counters, opts.blockingSync, opts.segmentBytes)
-    const entries = [...plan.obsolete, ...plan.segments].map((s) => ({
-      id: s.id,
-      path: s.path,
-      prevEndLsn: s.prevEndLsn,
-      baseLsn: s.baseLsn,
-      // Obsolete segments are wholly covered by the checkpoint whatever they hold.
-      endLsn: plan.obsolete.includes(s) ? Math.min(s.endLsn, plan.checkpointLsn + 1) : s.endLsn,
-    }))
+    // 2. Start the new active segment, then delete what the checkpoint covers and retention
+    //    (retainBytes, retainMs; no floor yet) does not keep.
+    const retention = new Retention(opts)
+    const files = new SegmentFiles(
+      fs,
+      dir,
+      counters,
+      opts.blockingSync,
+      opts.segmentBytes,
+      retention,
+    )
+    const entries = entriesFromPlan(plan, retention.now())
+    const atOpen = retainedAtOpen(plan.report, entries, plan.checkpointLsn, opts)
     files.adopt(entries)
     try {
       await files.create(plan.nextSegmentId, plan.endLsn, plan.nextLsn, plan.checkpointLsn)
-      await files.deleteCovered(plan.checkpointLsn)
+      await files.deleteOldest(atOpen.deletable)
     } catch (err) {
       try {
         files.close()
@@ -150,7 +154,7 @@ export class Wal {
       files,
       commit,
       counters,
-      plan.report,
+      atOpen.report,
       replaySegments,
       plan.nextLsn,
     )
@@ -171,7 +175,8 @@ export class Wal {
   static inspect(dir: string, options: WalOptions = {}): RecoveryReport {
     const opts = checkOptions(options)
     const fs = options.fs ?? nodeFileSystem
-    return planRecovery(fs, resolvePath(dir), opts.recovery, opts.minNextLsn).report
+    const plan = planRecovery(fs, resolvePath(dir), opts.recovery, opts.minNextLsn)
+    return retainedAtOpen(plan.report, entriesFromPlan(plan, 0), plan.checkpointLsn, opts).report
   }
 
   /**
@@ -368,6 +373,30 @@ export class Wal {
   }
 
   /**
+   * Sets the retention floor (`undefined` removes it): from now on a checkpoint, or `trim()`,
+   * keeps every segment that holds an operation with LSN >= `floor()`, on top of what
+   * `retainBytes` and `retainMs` keep. The owner passes the smallest LSN its readers (each
+   * `LogTail`'s position + 1) still need. Called at every deletion, so it must be cheap; one that
+   * throws or returns a non-number keeps every segment. It changes nothing recovery replays.
+   */
+  setRetentionFloor(floor: (() => number) | undefined): void {
+    this.files.retention.floor = floor
+  }
+
+  /**
+   * Deletes the segments the current checkpoint covers that no retention rule keeps any more
+   * (the floor moved, `retainMs` elapsed), without a checkpoint; resolves with how many were
+   * deleted, once the directory is fsynced. A failure rejects (the file stays) and, unlike a
+   * failure during a checkpoint, does not fail the log. Rejects with `ERR_CLOSED` /
+   * `ERR_WAL_FAILED` in those states, deleting nothing.
+   */
+  trim(): Promise<number> {
+    const refused = this.refusal()
+    if (refused) return Promise.reject(refused)
+    return this.files.deleteCovered(this.commit.checkpointLsn)
+  }
+
+  /**
    * The operations recovered at open that come after the newest checkpoint, in LSN order
    * (batches flattened). Values are views, not copies (see `WalRecord`). Each call starts a new
    * pass; call it before checkpointing past the recovered operations (a checkpoint deletes the
@@ -401,6 +430,7 @@ export class Wal {
       lastAppendedLsn: BigInt(this.nextLsn - 1),
       lastDurableLsn: BigInt(this.commit.durableLsn),
       failed: this.commit.failure !== undefined,
+      oldestLsn: BigInt(this.oldestLsn),
     }
   }
 
@@ -461,6 +491,22 @@ export class Wal {
   /** LSN of the newest durable checkpoint (0n if none). */
   get checkpointLsn(): bigint {
     return BigInt(this.commit.checkpointLsn)
+  }
+
+  /**
+   * LSN of the last operation handed to the OS (`write()` returned: readable by a `LogTail` in
+   * any process, durable or not): the highest `upTo` a tail may be given.
+   */
+  get lastWrittenLsn(): number {
+    return this.commit.writtenLsn
+  }
+
+  /**
+   * First LSN the segment files still hold (the oldest segment's base LSN; the next LSN if no
+   * operation is held): a `LogTail` may start after any LSN from `oldestLsn - 1` on.
+   */
+  get oldestLsn(): number {
+    return (this.files.segments[0] as SegmentEntry).baseLsn
   }
 
   /** The error an operation gets in the closed or failed state, else undefined. */
