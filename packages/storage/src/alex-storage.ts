@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { AlexIndex, NormalizedRange } from '@alex/index'
 import { type FileSystem, nodeFileSystem, type Wal } from '@alex/wal'
+import { type BackupOptions, type BackupResult, checkBackupRequest, runBackup } from './backup.js'
 import { Checkpointer } from './checkpoint.js'
 import { compact } from './compaction.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
@@ -370,6 +371,32 @@ export class AlexStorage {
     const refused = this.writeRefusal()
     if (refused !== undefined) throw refused
     await this.maintenance.exclusive(() => this.runCompaction())
+  }
+
+  /**
+   * Copies the store, online, into `destDir` (which must not exist or be empty): writes go on
+   * meanwhile, and the copy holds exactly the operations up to one LSN (the one it resolves
+   * with), opens as a store and passes a full check. It checkpoints, then hard-links the files
+   * that never change again (copying where links are not possible) and copies the rest up to
+   * that checkpoint; the copy gets a fresh log (docs/architecture.md, "Backup"). A copy cut short
+   * is refused by `open` (`ERR_INCOMPLETE_BACKUP`). Rejects with `ERR_INVALID_ARGUMENT` (bad
+   * destination; nothing written), `ERR_CLOSED`, `ERR_READ_ONLY`, `ERR_STORE_FAILED`.
+   */
+  async backup(destDir: string, options?: BackupOptions): Promise<BackupResult> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) throw refused
+    const dest = checkBackupRequest({ fs: this.fs, dir: this.dir }, destDir, options)
+    return runBackup(
+      {
+        fs: this.fs,
+        dir: this.dir,
+        exclusive: (task) => this.maintenance.exclusive(task),
+        checkpoint: () => this.checkpointer.run([], 0),
+        segments: () => this.segments.list(),
+      },
+      dest,
+      options,
+    )
   }
 
   private runCompaction(): Promise<void> {

@@ -39,6 +39,16 @@ export const ErrorCode = {
    * create or lock the store's files (`EACCES`, `EROFS`, `ENOSPC`, `EIO` as `cause`).
    */
   STORE_FAILED: 'ERR_STORE_FAILED',
+  /**
+   * `open` of a directory that holds an unfinished `backup()` (its `BACKUP-INCOMPLETE` marker is
+   * there: the copy was interrupted, by a crash or an error, and is not a store).
+   */
+  INCOMPLETE_BACKUP: 'ERR_INCOMPLETE_BACKUP',
+  /**
+   * A change feed (`changes({ since })`) asked for operations the log no longer holds (a
+   * checkpoint let it drop them); `oldestLsn` is the oldest LSN it still holds.
+   */
+  LSN_TRIMMED: 'ERR_LSN_TRIMMED',
 } as const
 
 /** One of the codes in `ErrorCode`. */
@@ -52,17 +62,20 @@ export class AlexStorageError extends Error {
   readonly file: string | undefined
   /** For `ERR_CORRUPTION`: byte offset of the damage in `file`. */
   readonly offset: number | undefined
+  /** For `ERR_LSN_TRIMMED`: the oldest LSN the log still holds (a feed may start after it - 1). */
+  readonly oldestLsn: number | undefined
 
   constructor(
     code: ErrorCodeValue,
     message: string,
-    details?: { file?: string; offset?: number; cause?: unknown },
+    details?: { file?: string; offset?: number; oldestLsn?: number; cause?: unknown },
   ) {
     super(message, details?.cause === undefined ? undefined : { cause: details.cause })
     this.name = 'AlexStorageError'
     this.code = code
     this.file = details?.file
     this.offset = details?.offset
+    this.oldestLsn = details?.oldestLsn
   }
 }
 

@@ -95,5 +95,11 @@ export const LOCK_HEADER = 'alexstorage-lock 1'
 export const LOCK_FILE = 'LOCK'
 /** Name of the write-ahead-log subdirectory. */
 export const WAL_DIR = 'wal'
+/**
+ * Name of the marker of an unfinished backup (docs/storage-format.md, section 1): `backup()`
+ * makes it durable before any other file of the copy and removes it last; `open` refuses a
+ * directory that holds it (`ERR_INCOMPLETE_BACKUP`).
+ */
+export const BACKUP_INCOMPLETE = 'BACKUP-INCOMPLETE'
 /** Suffix of every file being written and not yet renamed into place. */
 export const TEMP_SUFFIX = '.tmp'

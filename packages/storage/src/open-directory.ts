@@ -1,4 +1,5 @@
 import type { FileSystem } from '@alex/wal/io'
+import { refuseIncompleteBackup } from './backup.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { StoreLock } from './lock-file.js'
 import { noStore } from './recovery.js'
@@ -16,6 +17,7 @@ export function prepareDir(fs: FileSystem, dir: string, readOnly: boolean): Stor
     } catch (err) {
       throw openFailure(dir, err, true)
     }
+    refuseIncompleteBackup(fs, dir)
     return undefined
   }
   try {
@@ -23,6 +25,7 @@ export function prepareDir(fs: FileSystem, dir: string, readOnly: boolean): Stor
   } catch (err) {
     throw openFailure(dir, err, true)
   }
+  refuseIncompleteBackup(fs, dir)
   try {
     return StoreLock.acquire(fs, dir)
   } catch (err) {
