@@ -68,6 +68,8 @@ export const DEFAULT_NS_PER_OP: Readonly<Record<WorkloadId, number>> = {
   'insert-seq': 10_000,
   'durable-put': 300_000,
   'concurrent-64': 100_000,
+  // Timed phases, not operations: see `timedSeconds`.
+  readers: 0,
 }
 
 /**
@@ -102,15 +104,43 @@ function historyWorkloadNs(history: BenchResults, id: WorkloadId): number | unde
   return xs.length === 0 ? undefined : xs[xs.length >> 1]
 }
 
+/** Wall time an earlier run spent in the timed workloads (Workload.seconds), in seconds. */
+function historyTimedSec(history: BenchResults): number {
+  let sec = 0
+  for (const a of history.results) {
+    for (const r of a.reps) sec += (r.readers?.wallMs ?? 0) / 1e3
+  }
+  return sec
+}
+
+/**
+ * Seconds a timed workload (one with `Workload.seconds`) adds to the child of (engine, rep):
+ * what the earlier run took for it if that run had the same scale, the built-in figure otherwise.
+ */
+function timedSeconds(
+  plan: Plan,
+  history: BenchResults | undefined,
+  id: WorkloadId,
+  engine: EngineId,
+  rep: number,
+): number {
+  const w = workloadById(id)
+  const builtIn = w.seconds?.(plan.scale, engine, rep) ?? 0
+  if (builtIn === 0 || history === undefined || history.config.scale !== plan.scale) return builtIn
+  const a = history.results.find((r) => r.engine === engine && r.workload === id)
+  const wall = a?.reps.find((r) => r.readers !== undefined)?.readers?.wallMs
+  return wall !== undefined ? wall / 1e3 : builtIn
+}
+
 /** The estimate of `plan`, from `history` (an earlier run) when given. */
 export function estimateRun(plan: Plan, history: BenchResults | undefined): Estimate {
   // Per-child overhead: what the earlier run spent outside its measured loops, per child and
   // per key, when it is known; the built-in figure otherwise.
   let overhead = childOverheadSec(plan.scale)
   if (history !== undefined && history.durationSec > 0) {
-    let measured = 0
+    let measured = historyTimedSec(history)
     for (const a of history.results) {
-      if (a.unsupported) continue
+      if (a.unsupported || workloadById(a.workload).seconds !== undefined) continue
       const scaleOps = opsWithWarmup(a.workload, history.config.scale) / Math.max(1, a.ops)
       for (const r of a.reps) measured += (r.elapsedMs / 1e3) * scaleOps
     }
@@ -137,8 +167,11 @@ export function estimateRun(plan: Plan, history: BenchResults | undefined): Esti
   }
   const children: { engine: EngineId; rep: number; seconds: number }[] = []
   for (let rep = 1; rep <= plan.reps; rep++) {
-    for (const engine of plan.engines)
-      children.push({ engine, rep, seconds: perEngine.get(engine)! })
+    for (const engine of plan.engines) {
+      let timed = 0
+      for (const id of plan.workloads) timed += timedSeconds(plan, history, id, engine, rep)
+      children.push({ engine, rep, seconds: perEngine.get(engine)! + timed })
+    }
   }
   // Two fsync probes of 50 appends each, a second or so.
   const seconds = children.reduce((sum, c) => sum + c.seconds, 0) + 1

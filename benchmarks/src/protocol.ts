@@ -5,6 +5,7 @@
 import type { EngineId } from '@alex/compare'
 import type { Distribution } from './dataset.js'
 import type { LatencySummary } from './measure.js'
+import type { ReadersDetail } from './readers/plan.js'
 import type { Durability, WorkloadId } from './workloads.js'
 
 /** What a child runs: one engine, one repetition, the selected workloads in order. */
@@ -26,7 +27,10 @@ export interface WorkloadResult {
   readonly workload: WorkloadId
   /** Durability its writes ran with. */
   readonly durability: Durability
-  /** True when the engine cannot run it (ordered scans on Map): no figures. */
+  /**
+   * True when the engine cannot run it (ordered scans on Map) or it is not run for this engine
+   * (`readers`: AlexStorage and LMDB only): no figures.
+   */
   readonly unsupported: boolean
   readonly ops: number
   readonly elapsedMs: number
@@ -35,6 +39,8 @@ export interface WorkloadResult {
   readonly latency: LatencySummary
   /** Values compared byte for byte with what was written during the measured phase. */
   readonly verifiedValues: number
+  /** `readers` only: every phase's figures (the fields above are its 2-reader-process phase). */
+  readonly readers?: ReadersDetail
 }
 
 /** Child -> parent messages. */

@@ -14,6 +14,8 @@ import { Random, ScrambledZipf, Zipf } from '@alex/test-support/bench'
 import { Dataset } from './dataset.js'
 import { LatencyRecorder } from './measure.js'
 import type { ChildConfig, ChildMessage, WorkloadResult } from './protocol.js'
+import { headlinePhase, READERS_ENGINES } from './readers/plan.js'
+import { runReaders } from './readers/scenario.js'
 import {
   type Durability,
   effectiveDurability,
@@ -466,6 +468,11 @@ async function runWorkload(run: Run, w: Workload): Promise<WorkloadResult> {
     verifiedValues: 0,
   }
   if (w.kind === 'scan' && !caps.range) return empty
+  if (w.kind === 'readers') {
+    // Timed phases of a few seconds each: AlexStorage and LMDB, first repetition only.
+    if (!READERS_ENGINES.includes(run.config.engine) || run.config.rep !== 1) return empty
+    return readersWorkload(run, w, durability)
+  }
   await run.ensureDurability(durability)
   const rec = new LatencyRecorder()
   let elapsed: number
@@ -495,6 +502,50 @@ async function runWorkload(run: Run, w: Workload): Promise<WorkloadResult> {
     nsPerOp: (elapsed * 1e6) / ops,
     latency: rec.summary(),
     verifiedValues: run.verified - before,
+  }
+}
+
+/** The `readers` workload (src/readers/) on this child's store; its headline is 2 reader processes. */
+async function readersWorkload(
+  run: Run,
+  w: Workload,
+  durability: Durability,
+): Promise<WorkloadResult> {
+  const config = run.config
+  const detail = await runReaders({
+    engine: config.engine,
+    scale: config.scale,
+    seed: config.seed,
+    distribution: config.distribution,
+    valueSize: config.valueSize,
+    shape: run.ds.shape,
+    dir: run.dir,
+    ds: run.ds,
+    version: run.version,
+    written: run.writtenDurably,
+    closeStore: () => run.store.close(),
+    reopenStore: async () => {
+      run.store = await getEngine(config.engine).open(run.dir, { durable: true })
+      run.storeDurable = true
+    },
+    progress: (done, total) => run.progress(w.id, done, total),
+    fail: (message) => {
+      throw new CorrectnessError(message)
+    },
+  })
+  run.verified += detail.verified
+  const h = headlinePhase(detail)
+  return {
+    workload: w.id,
+    durability,
+    unsupported: false,
+    ops: h.reads,
+    elapsedMs: detail.windowMs,
+    opsPerSec: h.readsPerSec,
+    nsPerOp: h.readsPerSec > 0 ? 1e9 / h.readsPerSec : 0,
+    latency: h.readLatency,
+    verifiedValues: detail.verified,
+    readers: detail,
   }
 }
 

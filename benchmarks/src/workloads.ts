@@ -3,6 +3,8 @@
  * given scale. Workloads run in the order listed here on one store per engine and repetition.
  */
 
+import { readersSeconds } from './readers/plan.js'
+
 /** Workload ids, in run order. */
 export const WORKLOAD_IDS = [
   'load',
@@ -20,6 +22,7 @@ export const WORKLOAD_IDS = [
   'insert-seq',
   'durable-put',
   'concurrent-64',
+  'readers',
 ] as const
 
 /** One workload id. */
@@ -43,7 +46,7 @@ export interface Workload {
   /** One sentence for the report. */
   readonly description: string
   /** Operation mix. */
-  readonly kind: 'load' | 'mix' | 'scan' | 'insert-seq' | 'durable-put' | 'concurrent'
+  readonly kind: 'load' | 'mix' | 'scan' | 'insert-seq' | 'durable-put' | 'concurrent' | 'readers'
   /** Fraction of reads (mix), or of scans (scan), the rest being writes. */
   readonly readFraction: number
   /** Writes: 'update' existing keys, 'insert' new keys, 'rmw' read-modify-write. */
@@ -62,6 +65,11 @@ export interface Workload {
   warmup(n: number): number
   /** Unit of one measured operation, for reports. */
   readonly unit: string
+  /**
+   * Timed workloads (phases of fixed duration rather than a count of operations): seconds the
+   * workload adds to the child of `engine` in repetition `rep`, for the estimate.
+   */
+  readonly seconds?: (n: number, engine: string, rep: number) => number
 }
 
 const clamp = (x: number, lo: number, hi: number): number =>
@@ -266,6 +274,22 @@ export const WORKLOADS: readonly Workload[] = [
     inDefault: true,
     ops: (n) => 64 * clamp(n / 10_000, 10, 100),
     warmup: () => 64 * 5,
+  },
+  {
+    ...base,
+    id: 'readers',
+    title: 'Readers following a live writer',
+    description:
+      'One writer doing 1,000 durable puts/s while 1, 2 and 4 reader processes (and, for AlexStorage, worker threads) do random gets for a fixed window, every value checked; the figure is the aggregate reads/s of 2 reader processes. AlexStorage and LMDB only, first repetition only (src/readers/).',
+    kind: 'readers',
+    durability: 'durable',
+    overridable: false,
+    inDefault: true,
+    // Timed phases, not a count of operations (src/readers/plan.ts).
+    ops: () => 0,
+    warmup: () => 0,
+    unit: 'read',
+    seconds: readersSeconds,
   },
 ]
 

@@ -1,0 +1,94 @@
+/**
+ * The loop of random gets that every reader runs, and the writer too when its own get is
+ * measured: uniform random loaded keys, every value checked (ValueCheck), every 8th get timed.
+ * Gets run in chunks of CHUNK; between chunks the loop yields to the event loop (a following
+ * reader applies the writer's writes there, and LMDB renews its read snapshot) and stamps the
+ * visible mark whenever it grew, which is how staleness is seen (staleness.ts). Reads before
+ * `startMs` are the warm-up; the loop stops at `endMs`.
+ */
+import { Random } from '@alex/test-support/bench'
+import { Latencies } from './histogram.js'
+import type { ValueCheck } from './value-check.js'
+
+/** Gets between two yields to the event loop (about 0.3 to 1 ms of reads). */
+export const CHUNK = 256
+
+/** What the loop reads from. */
+export interface ReadTarget {
+  get(key: number): Uint8Array | undefined
+  /** The mark of the newest write visible (an LSN or a sequence number); 0 if not tracked. */
+  mark(): number
+}
+
+/** Options of one loop. */
+export interface ReadLoopOptions {
+  /** Milliseconds on the shared clock (clock.ts). */
+  readonly now: () => number
+  readonly startMs: number
+  readonly endMs: number
+  readonly seed: number
+  /** Record mark stamps (flat pairs [mark, ms]) here. */
+  readonly stamps?: number[]
+}
+
+/** What one loop measured. */
+export interface ReadLoopResult {
+  /** Gets in the measured window, and the time they took (first chunk start to last chunk end). */
+  readonly reads: number
+  readonly elapsedMs: number
+  readonly latency: Latencies
+  /** Values checked, warm-up included. */
+  readonly verified: number
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Runs the loop; `wrong(k, v)` is called (and must throw) on a value that fails the check. */
+export async function readLoop(
+  target: ReadTarget,
+  check: ValueCheck,
+  o: ReadLoopOptions,
+  wrong: (k: number, v: Uint8Array | undefined) => never,
+): Promise<ReadLoopResult> {
+  const random = new Random(o.seed)
+  const keys = check.ds.keys
+  const n = check.count
+  const latency = new Latencies()
+  let reads = 0
+  let verified = 0
+  let first = -1
+  let lastEnd = 0
+  let lastMark = Number.NEGATIVE_INFINITY
+  for (;;) {
+    const t = o.now()
+    if (o.stamps !== undefined) {
+      const m = target.mark()
+      if (m > lastMark) {
+        lastMark = m
+        o.stamps.push(m, t)
+      }
+    }
+    if (t >= o.endMs) break
+    const measuring = t >= o.startMs
+    for (let j = 0; j < CHUNK; j++) {
+      const k = random.below(n)
+      let v: Uint8Array | undefined
+      if (measuring && (j & 7) === 0) {
+        const s = performance.now()
+        v = target.get(keys[k]!)
+        latency.recordMs(performance.now() - s)
+      } else {
+        v = target.get(keys[k]!)
+      }
+      if (!check.ok(v, k)) wrong(k, v)
+    }
+    verified += CHUNK
+    if (measuring) {
+      if (first < 0) first = t
+      reads += CHUNK
+      lastEnd = o.now()
+    }
+    await yieldToLoop()
+  }
+  return { reads, elapsedMs: first < 0 ? 0 : lastEnd - first, latency, verified }
+}

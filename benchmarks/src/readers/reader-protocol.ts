@@ -1,0 +1,55 @@
+/**
+ * Messages between the writer's child (the coordinator) and a reader, which is a child process
+ * (IPC) or a worker thread of the writer's process (postMessage); the same messages either way.
+ * The coordinator sends one command and waits for its answer before the next.
+ */
+import type { CheckRecipe } from './value-check.js'
+
+/** What a reader is started with (argv[2] as JSON, or workerData). */
+export interface ReaderInit {
+  readonly engine: string
+  readonly dir: string
+  readonly recipe: CheckRecipe
+  /** Origin of the shared clock (clock.ts). */
+  readonly origin: string
+  /** Position in its pool, for seeds and messages. */
+  readonly index: number
+}
+
+/** RSS and private bytes (undefined where /proc is missing), after a full GC. */
+export interface MemoryReading {
+  readonly rss: number
+  readonly priv: number | undefined
+}
+
+/** Coordinator -> reader. */
+export type ToReader =
+  | { readonly type: 'open' }
+  | {
+      readonly type: 'run'
+      readonly startMs: number
+      readonly endMs: number
+      readonly seed: number
+    }
+  | { readonly type: 'close' }
+  | { readonly type: 'exit' }
+
+/** Reader -> coordinator. */
+export type FromReader =
+  | { readonly type: 'ready' }
+  | { readonly type: 'opened' }
+  | {
+      readonly type: 'result'
+      readonly reads: number
+      readonly elapsedMs: number
+      /** Encoded Latencies (histogram.ts). */
+      readonly latency: string
+      readonly verified: number
+      /** Flat pairs [mark, ms] whenever the visible mark grew. */
+      readonly stamps: number[]
+      /** Before the open and after the reads. */
+      readonly before: MemoryReading
+      readonly after: MemoryReading
+    }
+  | { readonly type: 'closed' }
+  | { readonly type: 'error'; readonly message: string; readonly correctness: boolean }
