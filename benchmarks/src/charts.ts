@@ -7,7 +7,7 @@
  */
 
 import { durabilityLabel, formatNs, formatRate, formatSpreadOf } from './format.js'
-import { type BenchResults, isInMemory } from './results.js'
+import { type BenchResults, isInMemory, withoutOwnSections } from './results.js'
 
 const WIDTH = 800
 const LABEL = 230
@@ -45,7 +45,9 @@ export function tickLabel(v: number): string {
 }
 
 /** One chart per workload that has disk-engine figures: file name (`<workload>.svg`) -> SVG text. */
-export function renderCharts(results: BenchResults): Map<string, string> {
+export function renderCharts(all: BenchResults): Map<string, string> {
+  // The readers workload draws its own chart (src/readers/readers-chart.ts).
+  const results = withoutOwnSections(all)
   const charts = new Map<string, string>()
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
   for (const w of results.workloads) {

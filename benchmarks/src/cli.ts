@@ -17,6 +17,13 @@ import { describeMachine } from './machine.js'
 import { RunFailed, runAll } from './orchestrate.js'
 import { defaultOutDir, type Outputs, outputsFor } from './outputs.js'
 import { createProgress } from './progress.js'
+import { renderReadersChart } from './readers/readers-chart.js'
+import {
+  READERS_BEGIN,
+  READERS_END,
+  renderReadersReport,
+  renderReadersText,
+} from './readers/readers-report.js'
 import { renderReport, replaceBetweenMarkers, standaloneReport } from './report.js'
 import {
   aggregate,
@@ -28,6 +35,7 @@ import {
   WIDE_LIST_MAX,
   wideSpreads,
   widestFirst,
+  withoutOwnSections,
 } from './results.js'
 import { renderTable } from './table.js'
 import { workloadById } from './workloads.js'
@@ -38,19 +46,23 @@ const REPO_DIR = resolve(PACKAGE_DIR, '..')
 function writeReport(results: BenchResults, outputs: Outputs): void {
   const chartsRel = relative(dirname(outputs.report), outputs.charts) || '.'
   const readme = relative(dirname(outputs.report), join(PACKAGE_DIR, 'README.md'))
-  const section = renderReport(
-    results,
-    chartsRel.split('\\').join('/'),
-    readme.split('\\').join('/'),
-  )
+  const charts = chartsRel.split('\\').join('/')
+  const section = renderReport(results, charts, readme.split('\\').join('/'))
+  const readers = renderReadersReport(results, charts)
   mkdirSync(outputs.charts, { recursive: true })
   for (const [file, svg] of renderCharts(results)) writeFileSync(join(outputs.charts, file), svg)
+  const readersChart = renderReadersChart(results)
+  if (readersChart !== undefined) writeFileSync(join(outputs.charts, 'readers.svg'), readersChart)
   if (outputs.shared) {
-    const doc = readFileSync(outputs.report, 'utf8')
-    writeFileSync(outputs.report, replaceBetweenMarkers(doc, section))
+    // Each section is replaced only by a run that measured it: a readers-only run leaves the
+    // engines' section as it was, and the other way round.
+    let doc = readFileSync(outputs.report, 'utf8')
+    if (withoutOwnSections(results).workloads.length > 0) doc = replaceBetweenMarkers(doc, section)
+    if (readers !== '') doc = replaceBetweenMarkers(doc, readers, READERS_BEGIN, READERS_END)
+    writeFileSync(outputs.report, doc)
   } else {
     mkdirSync(dirname(outputs.report), { recursive: true })
-    writeFileSync(outputs.report, standaloneReport(section))
+    writeFileSync(outputs.report, standaloneReport(section, readers))
   }
   console.log(`report: ${outputs.report}\ncharts: ${outputs.charts}`)
 }
@@ -71,8 +83,9 @@ function loadavg(): number[] {
   return os.loadavg().map((x) => Math.round(x * 100) / 100)
 }
 
-/** Prints the warnings a reader of the terminal must not miss. */
-function printWarnings(results: BenchResults): void {
+/** Prints the warnings a reader of the terminal must not miss (the readers section has none). */
+function printWarnings(all: BenchResults): void {
+  const results = withoutOwnSections(all)
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
   const wide = wideSpreads(results)
   if (wide.length > 0) {
@@ -219,7 +232,8 @@ async function bench(argv: readonly string[]): Promise<number> {
     load: { before: loadBefore, after: loadAfter },
     estimateSec: Math.round(estimate.seconds),
   }
-  console.log(renderTable(results))
+  console.log(renderTable(withoutOwnSections(results)))
+  console.log(renderReadersText(results))
   printWarnings(results)
   console.log(`\nload average after the run: ${loadAfter.join(' / ')}`)
   mkdirSync(dirname(outputs.json), { recursive: true })
@@ -256,7 +270,8 @@ function reportOnly(argv: readonly string[]): number {
     PACKAGE_DIR,
     REPO_DIR,
   )
-  console.log(renderTable(results))
+  console.log(renderTable(withoutOwnSections(results)))
+  console.log(renderReadersText(results))
   printWarnings(results)
   writeReport(results, outputs)
   return 0

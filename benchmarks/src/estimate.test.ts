@@ -9,6 +9,7 @@ import {
   wasBusy,
 } from './estimate.js'
 import { secondsLeft } from './progress.js'
+import { readersSeconds } from './readers/plan.js'
 import type { BenchResults } from './results.js'
 import { workloadById } from './workloads.js'
 
@@ -178,6 +179,37 @@ describe('estimate', () => {
     )
     expect(e.busyHistory).toBe(true)
     expect(e.source).toContain('a busy run: load average 8.1 on 2 cores')
+  })
+
+  it('adds the timed readers workload to the first repetition of AlexStorage and LMDB only', () => {
+    const p = {
+      ...plan,
+      engines: ['alex', 'lmdb', 'leveldb'] as const,
+      workloads: ['readers'] as const,
+      reps: 2,
+    }
+    const e = estimateRun({ ...p, engines: [...p.engines], workloads: [...p.workloads] }, undefined)
+    const by = (engine: string, rep: number) =>
+      e.children.find((c) => c.engine === engine && c.rep === rep)!.seconds
+    const overhead = childOverheadSec(plan.scale)
+    expect(by('alex', 1)).toBeCloseTo(overhead + readersSeconds(plan.scale, 'alex', 1), 6)
+    expect(by('lmdb', 1)).toBeCloseTo(overhead + readersSeconds(plan.scale, 'lmdb', 1), 6)
+    expect(by('alex', 2)).toBeCloseTo(overhead, 6)
+    expect(by('leveldb', 1)).toBeCloseTo(overhead, 6)
+    expect(DEFAULT_NS_PER_OP.readers).toBe(0)
+  })
+
+  it('prefers an earlier run that measured every workload of the plan', () => {
+    const full = history(1_000_000, 10_000, 12, '2026-12-01T00:00:00.000Z')
+    const partial = {
+      ...history(1_000_000, 10_000, 12, '2026-12-02T00:00:00.000Z'),
+      workloads: [{ id: 'readers' as const, title: '', description: '', unit: 'read' }],
+    }
+    const wanted = { scale: 1_000_000, quick: false, workloads: ['read-uniform' as const] }
+    expect(pickHistory(wanted, [full, partial])).toBe(full)
+    expect(pickHistory({ ...wanted, workloads: ['readers' as const] }, [full, partial])).toBe(
+      partial,
+    )
   })
 
   it('formats durations and scales for load', () => {

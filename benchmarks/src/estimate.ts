@@ -205,11 +205,12 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * The earlier run to estimate from: among the JSON results in `files` (format 1, not --quick
- * unless the plan is), a run taken on a quiet machine before a busy one (see wasBusy), then the
- * one whose scale is nearest the plan's, then the newest.
+ * unless the plan is), a run taken on a quiet machine before a busy one (see wasBusy), then one
+ * that ran every workload of the plan before one that did not, then the one whose scale is
+ * nearest the plan's, then the newest.
  */
 export function pickHistory(
-  plan: Pick<Plan, 'scale' | 'quick'>,
+  plan: Pick<Plan, 'scale' | 'quick'> & { readonly workloads?: readonly WorkloadId[] },
   candidates: readonly BenchResults[],
 ): BenchResults | undefined {
   let best: BenchResults | undefined
@@ -217,8 +218,12 @@ export function pickHistory(
   for (const c of candidates) {
     if (c.format !== RESULTS_FORMAT || !(c.durationSec > 0)) continue
     if (c.config.quick && !plan.quick) continue
-    // A busy run sorts after every quiet one, whatever its scale.
-    const d = Math.abs(Math.log(c.config.scale / plan.scale)) + (wasBusy(c) ? 1e6 : 0)
+    // A busy run sorts after every quiet one, whatever its scale; a run that lacks some of the
+    // plan's workloads (a readers-only run) after every one that has them all.
+    const has = new Set(c.workloads.map((w) => w.id))
+    const partial = (plan.workloads ?? []).some((w) => !has.has(w))
+    const d =
+      Math.abs(Math.log(c.config.scale / plan.scale)) + (wasBusy(c) ? 1e6 : 0) + (partial ? 1e3 : 0)
     if (d < bestDistance - 1e-9 || (Math.abs(d - bestDistance) <= 1e-9 && c.date > best!.date)) {
       best = c
       bestDistance = d

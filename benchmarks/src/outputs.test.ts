@@ -40,6 +40,15 @@ describe('outputs', () => {
     expect(outputs(['--publish', '--json', '/tmp/r.json']).json).toBe('/tmp/r.json')
   })
 
+  it('--publish of the readers workload alone gets its own results file name', () => {
+    expect(outputs(['--publish', '--workloads', 'readers']).json).toBe(
+      join(PKG, 'results', '2026-12-01-1m-readers.json'),
+    )
+    expect(outputs(['--publish', '--workloads', 'readers,load']).json).toBe(
+      join(PKG, 'results', '2026-12-01-1m.json'),
+    )
+  })
+
   it('refuses to publish a smoke run or to publish into --out', () => {
     expect(() => parseArgs(['--publish', '--quick'])).toThrow(/not publishable/)
     expect(() => parseArgs(['--publish', '--out', 'x'])).toThrow(/leave out --out/)

@@ -6,6 +6,7 @@
  */
 import { join, resolve } from 'node:path'
 import { formatScale } from './args.js'
+import { OWN_SECTION_WORKLOADS } from './results.js'
 
 /** Where one run writes. */
 export interface Outputs {
@@ -26,6 +27,14 @@ export interface OutputChoice {
   readonly quick: boolean
   readonly publish: boolean
   readonly scale: number
+  /** The run's workloads: a run of only the readers workload publishes as `<date>-<scale>-readers.json`. */
+  readonly workloads?: readonly string[]
+}
+
+/** Whether the run measured only workloads with a section of their own (the readers). */
+function readersOnly(choice: OutputChoice): boolean {
+  const w = choice.workloads
+  return w !== undefined && w.length > 0 && w.every((id) => OWN_SECTION_WORKLOADS.has(id))
 }
 
 /** The default output directory of the bench (git-ignored). */
@@ -45,7 +54,11 @@ export function outputsFor(
       json:
         choice.json !== undefined
           ? resolve(choice.json)
-          : join(packageDir, 'results', `${date.slice(0, 10)}-${formatScale(choice.scale)}.json`),
+          : join(
+              packageDir,
+              'results',
+              `${date.slice(0, 10)}-${formatScale(choice.scale)}${readersOnly(choice) ? '-readers' : ''}.json`,
+            ),
       report: join(repoDir, 'docs', 'benchmarks.md'),
       shared: true,
       charts: join(repoDir, 'docs', 'charts'),

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { niceStep, renderCharts, tickLabel } from './charts.js'
-import { BEGIN_MARKER, END_MARKER, renderReport, replaceBetweenMarkers } from './report.js'
+import { READERS_BEGIN, READERS_END } from './readers/readers-report.js'
+import {
+  BEGIN_MARKER,
+  END_MARKER,
+  renderReport,
+  replaceBetweenMarkers,
+  standaloneReport,
+} from './report.js'
 import type { Aggregate, BenchResults } from './results.js'
 import { aggregate, halfSpread, lossesOf, meanAboveP99, wideSpreads } from './results.js'
 import { renderTable } from './table.js'
@@ -86,6 +93,36 @@ describe('report', () => {
       'The in-memory references, which write nothing to disk, are faster in: MAP — Reads <uniform> (2.00×)',
     )
     expect(md).toContain('![Reads <uniform>](charts/read-uniform.svg)')
+  })
+
+  it('leaves the readers workload to its own section: no table, chart or loss in the engines’ one', () => {
+    const runs = new Map([
+      ['alex/read-uniform', [rep('read-uniform', 1000)]],
+      ['lmdb/read-uniform', [rep('read-uniform', 2000)]],
+      ['alex/readers', [{ ...rep('read-uniform', 3000), workload: 'readers' as const }]],
+      ['lmdb/readers', [{ ...rep('read-uniform', 1000), workload: 'readers' as const }]],
+    ])
+    const rows = aggregate(runs, ['alex', 'lmdb'], ['read-uniform', 'readers'], 'alex')
+    const r = results(rows, ['alex', 'lmdb'])
+    const all = {
+      ...r,
+      workloads: [
+        ...r.workloads,
+        { id: 'readers' as const, title: 'Readers', description: 'd', unit: 'read' },
+      ],
+    }
+    const md = renderReport(all, 'charts')
+    expect(md).not.toContain('Readers')
+    expect(md).toContain('Against the disk engines: nowhere in this run')
+    expect([...renderCharts(all).keys()]).toEqual(['read-uniform.svg'])
+    expect(standaloneReport('engines', 'readers here')).toContain(
+      `## Readers following a live writer\n\n${READERS_BEGIN}\nreaders here\n${READERS_END}`,
+    )
+    expect(standaloneReport('engines')).not.toContain(READERS_BEGIN)
+    const doc = `${BEGIN_MARKER}\na\n${END_MARKER}\n${READERS_BEGIN}\nb\n${READERS_END}\n`
+    expect(replaceBetweenMarkers(doc, 'c', READERS_BEGIN, READERS_END)).toBe(
+      `${BEGIN_MARKER}\na\n${END_MARKER}\n${READERS_BEGIN}\nc\n${READERS_END}\n`,
+    )
   })
 
   it('says so when the baseline was not measured', () => {

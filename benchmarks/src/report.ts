@@ -14,6 +14,7 @@ import {
   formatSpread,
   formatSpreadOf,
 } from './format.js'
+import { READERS_BEGIN, READERS_END } from './readers/readers-report.js'
 import {
   type BenchResults,
   isInMemory,
@@ -24,6 +25,7 @@ import {
   WIDE_LIST_MAX,
   wideSpreads,
   widestFirst,
+  withoutOwnSections,
 } from './results.js'
 
 /** Start marker of the generated section. */
@@ -31,14 +33,22 @@ export const BEGIN_MARKER = '<!-- compare:begin -->'
 /** End marker of the generated section. */
 export const END_MARKER = '<!-- compare:end -->'
 
-/** Replaces the text between the markers of `doc` with `generated`; throws if they are missing. */
-export function replaceBetweenMarkers(doc: string, generated: string): string {
-  const begin = doc.indexOf(BEGIN_MARKER)
-  const end = doc.indexOf(END_MARKER)
+/**
+ * Replaces the text between the markers of `doc` (by default the compare markers) with
+ * `generated`; throws if they are missing.
+ */
+export function replaceBetweenMarkers(
+  doc: string,
+  generated: string,
+  beginMarker = BEGIN_MARKER,
+  endMarker = END_MARKER,
+): string {
+  const begin = doc.indexOf(beginMarker)
+  const end = doc.indexOf(endMarker)
   if (begin < 0 || end < 0 || end < begin) {
-    throw new Error(`the report needs the markers ${BEGIN_MARKER} and ${END_MARKER}, in that order`)
+    throw new Error(`the report needs the markers ${beginMarker} and ${endMarker}, in that order`)
   }
-  return `${doc.slice(0, begin + BEGIN_MARKER.length)}\n${generated.trim()}\n${doc.slice(end)}`
+  return `${doc.slice(0, begin + beginMarker.length)}\n${generated.trim()}\n${doc.slice(end)}`
 }
 
 /** "0.52, 0.60, 0.71" from os.loadavg(). */
@@ -78,10 +88,12 @@ function runLine(results: BenchResults, readme: string): string {
  * are links relative to the report.
  */
 export function renderReport(
-  results: BenchResults,
+  all: BenchResults,
   chartsDir: string,
   readme = '../benchmarks/README.md',
 ): string {
+  // The readers workload has its own section (src/readers/readers-report.ts).
+  const results = withoutOwnSections(all)
   const { machine, config } = results
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
   const nameOf = (id: string): string => names.get(id as never) ?? id
@@ -261,7 +273,12 @@ export function renderReport(
   return L.join('\n')
 }
 
-/** A standalone report file (for --out, --quick and the default benchmarks/out/): heading, markers and the section. */
-export function standaloneReport(section: string): string {
-  return `# Engines side by side (@alex/compare)\n\n${BEGIN_MARKER}\n${section.trim()}\n${END_MARKER}\n`
+/**
+ * A standalone report file (for --out, --quick and the default benchmarks/out/): heading, markers
+ * and the section, then the readers section in its markers when the run has one.
+ */
+export function standaloneReport(section: string, readers = ''): string {
+  const compare = `# Engines side by side (@alex/compare)\n\n${BEGIN_MARKER}\n${section.trim()}\n${END_MARKER}\n`
+  if (readers.trim() === '') return compare
+  return `${compare}\n## Readers following a live writer\n\n${READERS_BEGIN}\n${readers.trim()}\n${READERS_END}\n`
 }

@@ -77,6 +77,22 @@ export interface BenchResults {
   readonly estimateSec?: number
 }
 
+/** Workloads reported in a section of their own (readers-report.ts), not in the engines' tables. */
+export const OWN_SECTION_WORKLOADS: ReadonlySet<string> = new Set(['readers'])
+
+/**
+ * The results without the workloads that have a section of their own: what the engines' tables,
+ * charts, warnings and losses are made of. `readers` runs for two engines in one repetition and
+ * is read against the issue's targets, not as one more column of figures.
+ */
+export function withoutOwnSections(results: BenchResults): BenchResults {
+  return {
+    ...results,
+    workloads: results.workloads.filter((w) => !OWN_SECTION_WORKLOADS.has(w.id)),
+    results: results.results.filter((r) => !OWN_SECTION_WORKLOADS.has(r.workload)),
+  }
+}
+
 /** Engines that are in-memory references, not storage engines. */
 export const IN_MEMORY_ENGINES: ReadonlySet<string> = new Set(['map', 'btree'])
 
