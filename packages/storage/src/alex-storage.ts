@@ -160,8 +160,8 @@ export class AlexStorage {
       throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'dir must be a non-empty string')
     }
     const fs = resolved.fs ?? nodeFileSystem
-    const abs = resolve(dir)
-    const lock = prepareDir(fs, abs, resolved.readOnly)
+    // The real path (symlinks resolved) from here on: every spelling of a store reaches one lock.
+    const { dir: abs, lock } = prepareDir(fs, resolve(dir), resolved.readOnly)
     let state: RecoveredState
     try {
       state = await recover(abs, resolved, fs, lock)

@@ -1,194 +1,57 @@
-import { hostname } from 'node:os'
-import { resolve } from 'node:path'
-import type { FileSystem } from '@alex/wal/io'
-import { AlexStorageError, ErrorCode } from './errors.js'
-import { lockPath } from './file-names.js'
-import { LOCK_HEADER } from './format.js'
-import { isProcessAlive, processStartTime } from './process-info.js'
+import { NodeFileSystem } from '@alex/wal'
+import { type FileSystem, NodeFileSystem as IoNodeFileSystem } from '@alex/wal/io'
+import type { LockOwner } from './lock-owner.js'
+import { acquireOsLock } from './os-lock.js'
+import { acquireSimulatedLock } from './simulated-lock.js'
 
 /**
- * The single-writer lock (docs/storage-format.md, section 7): a `LOCK` file created exclusively,
- * naming the owning process. A second writer, in this process or another, gets `ERR_LOCKED`. A
- * lock whose owner died without closing (SIGKILL, power cut) is detected as stale and taken over.
+ * The single-writer lock (docs/storage-format.md, section 7), one entry point for its two
+ * implementations:
  *
- * Limits (documented in the README): the lock is advisory and works only between processes that
- * use it on one machine; two processes taking over the same stale lock at the same instant could
- * both succeed (there is no atomic compare-and-replace for files through the FileSystem
- * interface); a network file system's view of another host's pid means nothing.
+ * - **os-lock.ts**, for a store on the real file system (no `fs` option, or a `NodeFileSystem`):
+ *   a `LOCK/` directory installed by an atomic rename, race-free between processes, threads and
+ *   module copies, with race-free takeover of a dead owner's lock.
+ * - **simulated-lock.ts**, for a store on an injected `FileSystem` (the in-memory fault-injecting
+ *   one of the power-cut tests): the previous version's `LOCK` file, through that `FileSystem`,
+ *   which has no directory rename and is not shared with other processes.
+ *
+ * Limits (README): the lock is advisory (it binds only processes that use it) and local to one
+ * machine; a network file system's view of another host's pid means nothing.
  */
-
-/** Who holds a lock. */
-export interface LockOwner {
-  pid: number
-  /** Process start time (clock ticks since boot), 0 where unknown. */
-  start: number
-  host: string
-}
-
-/** Lock paths held by stores open in this process, per file-system instance. */
-const HELD = new WeakMap<FileSystem, Set<string>>()
-
-function heldBy(fs: FileSystem): Set<string> {
-  let set = HELD.get(fs)
-  if (set === undefined) {
-    set = new Set()
-    HELD.set(fs, set)
-  }
-  return set
-}
-
-/** Formats the lock file text for `owner`. */
-export function formatLock(owner: LockOwner): string {
-  return `${LOCK_HEADER}\npid=${owner.pid}\nstart=${owner.start}\nhost=${owner.host}\nend\n`
-}
-
-/** Parses lock file text; `undefined` if it is not a complete lock (e.g. torn by a crash). */
-export function parseLock(text: string): LockOwner | undefined {
-  const lines = text.split('\n')
-  // The last line is "end": a lock torn by a crash (a prefix of the text) is not a lock.
-  if (lines[0] !== LOCK_HEADER || !lines.includes('end')) return undefined
-  const fields = new Map<string, string>()
-  for (const line of lines.slice(1)) {
-    const eq = line.indexOf('=')
-    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1))
-  }
-  const pid = Number(fields.get('pid'))
-  const start = Number(fields.get('start'))
-  const host = fields.get('host')
-  if (!Number.isSafeInteger(pid) || !Number.isSafeInteger(start) || host === undefined) {
-    return undefined
-  }
-  return { pid, start, host }
-}
-
-function readOwner(fs: FileSystem, path: string): LockOwner | undefined {
-  const handle = fs.open(path, 'r')
-  try {
-    const size = Math.min(handle.size(), 4096)
-    const bytes = new Uint8Array(size)
-    const got = handle.read(bytes, 0, size, 0)
-    return parseLock(new TextDecoder().decode(bytes.subarray(0, got)))
-  } finally {
-    handle.close()
-  }
-}
-
-/**
- * Creates the lock file naming `me`, durable so that after a power cut it names this (dead)
- * process rather than holding garbage. If writing or syncing it fails (a full disk), the file is
- * removed again: a refused open leaves nothing behind.
- */
-function createLockFile(fs: FileSystem, path: string, me: LockOwner): void {
-  const handle = fs.open(path, 'wx+')
-  try {
-    const text = new TextEncoder().encode(formatLock(me))
-    handle.write(text, 0, text.length, 0)
-    handle.syncSync()
-  } catch (err) {
-    // The write error is the one to report; a lock left behind anyway is stale (no owner).
-    ignoreErrors(() => handle.close())
-    ignoreErrors(() => fs.unlink(path))
-    throw err
-  }
-  handle.close()
-}
-
-function ignoreErrors(run: () => void): void {
-  try {
-    run()
-  } catch {
-    // See the caller.
-  }
-}
 
 /** A held lock; `release()` gives it up. */
-export class StoreLock {
-  /** Path of the lock file. */
+export interface StoreLock {
+  /** The `LOCK` directory (real file system) or file (injected file system). */
   readonly path: string
   /** What a takeover found, if the lock was stale when acquired. */
   readonly tookOverFrom: LockOwner | 'unreadable' | undefined
-  private readonly fs: FileSystem
-  private released = false
+  /** Gives the lock up. Safe to call twice; never throws. */
+  release(): void
+}
 
-  private constructor(
-    fs: FileSystem,
-    path: string,
-    tookOver: LockOwner | 'unreadable' | undefined,
+/**
+ * Takes the writer's lock of store `dir` (an absolute path; for the real file system its real
+ * path, so every spelling of the directory reaches the same lock), or throws `ERR_LOCKED`. An I/O
+ * error taking it is thrown as the OS error.
+ */
+export function acquireLock(fs: FileSystem, dir: string): StoreLock {
+  return isRealFileSystem(fs) ? acquireOsLock(dir) : acquireSimulatedLock(fs, dir)
+}
+
+/**
+ * Whether `fs` is the real OS file system: a `NodeFileSystem`. Checked by class and, failing that,
+ * by class name along the prototype chain, because every copy of @alex/wal has its own class (its
+ * two entry points in a CJS build, or an ESM and a CJS copy side by side), and a store handed
+ * another copy's instance must still take the real lock.
+ */
+export function isRealFileSystem(fs: FileSystem): boolean {
+  if (fs instanceof NodeFileSystem || fs instanceof IoNodeFileSystem) return true
+  for (
+    let proto = Object.getPrototypeOf(fs);
+    proto !== null;
+    proto = Object.getPrototypeOf(proto)
   ) {
-    this.fs = fs
-    this.path = path
-    this.tookOverFrom = tookOver
+    if (proto.constructor?.name === 'NodeFileSystem') return true
   }
-
-  /** Takes the lock of store `dir` or throws `ERR_LOCKED`. */
-  static acquire(fs: FileSystem, dir: string): StoreLock {
-    const path = lockPath(resolve(dir))
-    const held = heldBy(fs)
-    if (held.has(path)) {
-      throw new AlexStorageError(ErrorCode.LOCKED, `store ${dir} is already open in this process`)
-    }
-    const me: LockOwner = {
-      pid: process.pid,
-      start: processStartTime(process.pid),
-      host: hostname(),
-    }
-    let tookOver: LockOwner | 'unreadable' | undefined
-    for (let attempt = 0; ; attempt++) {
-      try {
-        createLockFile(fs, path, me)
-        break
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-        if (attempt >= 3) {
-          throw new AlexStorageError(
-            ErrorCode.LOCKED,
-            `store ${dir} is locked (its lock file kept reappearing)`,
-            { cause: err },
-          )
-        }
-      }
-      let owner: LockOwner | undefined
-      try {
-        owner = readOwner(fs, path)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // released meanwhile
-        throw err
-      }
-      if (owner !== undefined && owner.host === me.host) {
-        // Our own pid: this process holds no lock on it (checked above), so it is a leftover of
-        // an instance that never closed, or an image of this process's files (tests).
-        if (owner.pid !== me.pid && isProcessAlive(owner.pid, owner.start)) {
-          throw new AlexStorageError(
-            ErrorCode.LOCKED,
-            `store ${dir} is locked by process ${owner.pid}`,
-          )
-        }
-      } else if (owner !== undefined) {
-        throw new AlexStorageError(
-          ErrorCode.LOCKED,
-          `store ${dir} is locked by process ${owner.pid} on host ${owner.host}`,
-        )
-      }
-      tookOver = owner ?? 'unreadable'
-      try {
-        fs.unlink(path)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      }
-    }
-    held.add(path)
-    return new StoreLock(fs, path, tookOver)
-  }
-
-  /** Deletes the lock file and forgets it. Safe to call twice. */
-  release(): void {
-    if (this.released) return
-    this.released = true
-    heldBy(this.fs).delete(this.path)
-    try {
-      this.fs.unlink(this.path)
-    } catch {
-      // Already gone (or the file system failed): the lock is free either way for this process.
-    }
-  }
+  return false
 }

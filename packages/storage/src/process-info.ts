@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 
 /**
  * Facts about processes, for deciding whether a lock file's owner is still alive. On Linux the
  * process start time (field 22 of /proc/<pid>/stat, in clock ticks since boot) tells a live owner
  * from an unrelated process that was later given the same pid; elsewhere only the pid is checked.
+ * Also whether this process has a given file open (/proc/self/fd), which tells a lock held by some
+ * thread or module copy of this process from a leftover that names this process.
  */
 
 /** What /proc says about a process, or `undefined` where /proc is unavailable. */
@@ -65,4 +67,28 @@ export function isProcessAlive(pid: number, startTime: number): boolean {
   if (stat === undefined) return true
   if (stat.state === 'Z' || stat.state === 'X') return false
   return startTime === 0 || stat.startTime === startTime
+}
+
+/**
+ * Whether some file descriptor of this process (any thread, any module copy) refers to the file
+ * with device `dev` and inode `ino`: `true` or `false` from /proc/self/fd on Linux, `undefined`
+ * where /proc/self/fd cannot be read (the caller must then assume the file is held).
+ */
+export function holdsOpenFile(dev: bigint, ino: bigint): boolean | undefined {
+  let fds: string[]
+  try {
+    fds = readdirSync('/proc/self/fd')
+  } catch {
+    return undefined
+  }
+  for (const fd of fds) {
+    try {
+      // stat follows the fd's magic link to the open file itself, even an unlinked one.
+      const stat = statSync(`/proc/self/fd/${fd}`, { bigint: true })
+      if (stat.ino === ino && stat.dev === dev) return true
+    } catch {
+      // Closed meanwhile (the listing's own descriptor, or another thread's file): not ours.
+    }
+  }
+  return false
 }
