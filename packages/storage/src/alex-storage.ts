@@ -6,7 +6,6 @@ import { Checkpointer } from './checkpoint.js'
 import { compact } from './compaction.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { LOCATION_LONG, RECORD_HEADER_SIZE, RECORD_KEY, RECORD_TYPE, TYPE_PUT } from './format.js'
-import { lengthFieldOf, offsetOf, slotOf } from './location.js'
 import type { StoreLock } from './lock-file.js'
 import { Maintenance } from './maintenance.js'
 import { prepareDir } from './open-directory.js'
@@ -14,8 +13,11 @@ import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from '.
 import { checkRange, type RangeOptions, rangeAfter } from './range.js'
 import { type RecoveredState, recover, type StorageRecoveryReport } from './recovery.js'
 import type { SegmentSet } from './segment-set.js'
+import { Snapshot, type SnapshotSource } from './snapshot-view.js'
 import { type StorageStats, storageStats } from './stats.js'
 import { StoreFailure } from './store-failure.js'
+import { valueAt } from './value-at.js'
+import { VersionHistory } from './version-history.js'
 import {
   type BatchOperation,
   copyOperations,
@@ -24,6 +26,7 @@ import {
   notAnArray,
   tooLarge,
 } from './write-arguments.js'
+import { type BatchOptions, checkBatchOptions } from './write-conditions.js'
 import { WritePipeline } from './write-pipeline.js'
 
 export type { BatchOperation } from './write-arguments.js'
@@ -90,6 +93,15 @@ export class AlexStorage {
   private writes!: WritePipeline
   private checkpointer!: Checkpointer
   private maintenance!: Maintenance
+  /** What open snapshots need of the past (version-history.ts); outlives a reader's reloads. */
+  private readonly history = new VersionHistory()
+  /** What a `Snapshot` reads through: this store's current layers. */
+  private readonly snapshotSource: SnapshotSource = {
+    history: this.history,
+    index: () => this.index,
+    segments: () => this.segments,
+    closed: () => (this.state === OPEN ? undefined : this.closedError()),
+  }
 
   private constructor(
     dir: string,
@@ -131,12 +143,14 @@ export class AlexStorage {
       this.failure,
       state.appliedLsn,
       () => this.maintenance.check(),
+      this.history,
     )
     const layers = {
       segments: this.segments,
       index: this.index,
       wal: this.wal,
       writes: this.writes,
+      history: this.history,
     }
     this.checkpointer = new Checkpointer(this.fs, this.dir, layers, this.failure, state)
     // The WAL rule in every sync mode: a data record reaches its file only after its log record
@@ -224,6 +238,49 @@ export class AlexStorage {
   }
 
   /**
+   * The values of `keys`, in order, `undefined` for a key without one (each as `get` returns
+   * it). Every key is checked before any is read: `ERR_INVALID_ARGUMENT` if `keys` is not an
+   * array, `ERR_INVALID_KEY`, `ERR_CLOSED`.
+   */
+  getMany(keys: readonly number[]): (Uint8Array | undefined)[] {
+    if (this.state !== OPEN) throw this.closedError()
+    if (!Array.isArray(keys)) {
+      throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'getMany takes an array of keys')
+    }
+    const n = keys.length
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]
+      if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    }
+    const out: (Uint8Array | undefined)[] = new Array(n)
+    for (let i = 0; i < n; i++) out[i] = this.get(keys[i]!)
+    return out
+  }
+
+  /**
+   * The version of `key`'s visible value: the LSN of the write that set it (unchanged by
+   * checkpoints and compactions), or `undefined` if it has no value. What `batch(ops, {
+   * ifVersion })` compares. Synchronous; a cold value costs one read of its record.
+   */
+  version(key: number): number | undefined {
+    if (this.state !== OPEN) throw this.closedError()
+    if (typeof key !== 'number' || key - key !== 0) throw invalidKey(key)
+    const location = this.index.get(key)
+    return location === undefined ? undefined : this.segments.lsnAt(location, key)
+  }
+
+  /**
+   * A consistent read-only view of the store as of now (`snapshot.lsn`, the last applied
+   * write), unchanged by later writes, checkpoints and compactions: `get`, `has`, `entries`,
+   * `keys`, `values`. Synchronous and O(1). Release it (`release()` or `using`): until then the
+   * store keeps what it needs (old locations of keys changed since, segments compacted since).
+   */
+  snapshot(): Snapshot {
+    if (this.state !== OPEN) throw this.closedError()
+    return new Snapshot(this.snapshotSource, this.history.acquire(this.writes.appliedLsn))
+  }
+
+  /**
    * `[key, value]` pairs in key order (descending with `reverse`), within `range`. Values are
    * views as with `get`. The iteration is live: it walks the index a chunk at a time, so writes
    * made while it runs are seen if they land ahead of its position and not if behind; it never
@@ -276,21 +333,9 @@ export class AlexStorage {
     }
   }
 
-  /** The value of `key` at `location` (checked like `get`). */
+  /** The value of `key` at `location` (checked like `get`; value-at.ts). */
   private valueAt(key: number, location: number): Uint8Array {
-    const slot = slotOf(location)
-    const bytes = this.bufs[slot]
-    const length = lengthFieldOf(location)
-    const offset = offsetOf(location)
-    if (
-      bytes !== undefined &&
-      length !== LOCATION_LONG &&
-      this.views[slot]!.getFloat64(offset + RECORD_KEY, true) === key &&
-      bytes[offset + RECORD_TYPE] === TYPE_PUT
-    ) {
-      return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
-    }
-    return this.segments.readValue(location, key)
+    return valueAt(this.segments, key, location)
   }
 
   // ---------------------------------------------------------------- writes
@@ -324,14 +369,31 @@ export class AlexStorage {
    * readers never see some without the others. Every operation is validated before anything is
    * written. An empty batch resolves at once.
    */
-  batch(operations: readonly BatchOperation[]): Promise<void> {
+  batch(operations: readonly BatchOperation[], options?: BatchOptions): Promise<void> {
     const refused = this.writeRefusal()
     if (refused !== undefined) return Promise.reject(refused)
     if (!Array.isArray(operations)) return Promise.reject(notAnArray())
+    if (options !== undefined) return this.conditionalBatch(operations, options)
     if (operations.length === 0) return Promise.resolve()
     const ops = copyOperations(operations, this.options.maxValueBytes)
     if (ops instanceof AlexStorageError) return Promise.reject(ops)
     return this.writes.writeBatch(ops)
+  }
+
+  /**
+   * `batch` with options: with `ifVersion`, applied only if every key named is at the version
+   * given, counting every write issued before (pending ones too), checked and logged in one
+   * synchronous step; else `ERR_CONFLICT` and nothing is written (write-conditions.ts).
+   */
+  private conditionalBatch(
+    operations: readonly BatchOperation[],
+    options: BatchOptions,
+  ): Promise<void> {
+    const ops = copyOperations(operations, this.options.maxValueBytes)
+    if (ops instanceof AlexStorageError) return Promise.reject(ops)
+    const conditions = checkBatchOptions(options)
+    if (conditions instanceof AlexStorageError) return Promise.reject(conditions)
+    return this.writes.writeBatchIf(ops, conditions)
   }
 
   /**
@@ -448,6 +510,7 @@ export class AlexStorage {
     }
     await this.writes.settle(true)
     await this.maintenance.idle()
+    this.history.releaseAll() // snapshots end with the store; retained segments are deleted
     await step(() => this.segments.sealActive())
     if (
       !this.options.readOnly &&

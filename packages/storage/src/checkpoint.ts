@@ -3,9 +3,11 @@ import type { AlexIndex } from '@alex/index'
 import type { FileSystem, Wal } from '@alex/wal'
 import type { DataSegment } from './data-segment.js'
 import { classifyNames, retiredName, snapshotName } from './file-names.js'
+import { SegmentRetention } from './segment-retention.js'
 import type { SegmentSet } from './segment-set.js'
 import { buildSnapshot, sealSnapshot, writeSnapshot } from './snapshot.js'
 import type { StoreFailure } from './store-failure.js'
+import type { VersionHistory } from './version-history.js'
 import type { WritePipeline } from './write-pipeline.js'
 
 /** What the checkpoint procedure starts from (recovery's result). */
@@ -35,6 +37,8 @@ export class Checkpointer {
   private readonly wal: Wal
   private readonly writes: WritePipeline
   private readonly failure: StoreFailure
+  /** Retired segments kept while open snapshots may read them (step 6). */
+  readonly retention: SegmentRetention
   private seq: number
   private lsn: number
   private count: number
@@ -45,7 +49,13 @@ export class Checkpointer {
   constructor(
     fs: FileSystem,
     dir: string,
-    layers: { segments: SegmentSet; index: AlexIndex; wal: Wal; writes: WritePipeline },
+    layers: {
+      segments: SegmentSet
+      index: AlexIndex
+      wal: Wal
+      writes: WritePipeline
+      history: VersionHistory
+    },
     failure: StoreFailure,
     state: CheckpointState,
   ) {
@@ -56,6 +66,7 @@ export class Checkpointer {
     this.wal = layers.wal
     this.writes = layers.writes
     this.failure = failure
+    this.retention = new SegmentRetention(layers.segments, layers.history)
     this.seq = state.snapshotSeq
     this.lsn = state.snapshotLsn
     this.count = state.checkpoints
@@ -123,7 +134,7 @@ export class Checkpointer {
       // 5. The log may drop what the snapshot covers.
       await this.wal.checkpointUpTo(lsn)
       // 6. Only now delete what the snapshot replaced.
-      await this.deleteReplaced(seq, retired)
+      await this.deleteReplaced(seq, lsn, retired)
     } catch (err) {
       throw this.failure.fail(err)
     }
@@ -172,8 +183,16 @@ export class Checkpointer {
     this.ownFsyncs++
   }
 
-  /** Step 6: older snapshots, retired segments, older markers; then the directory fsync. */
-  private async deleteReplaced(seq: number, retired: readonly DataSegment[]): Promise<void> {
+  /**
+   * Step 6: older snapshots, retired segments, older markers; then the directory fsync. A retired
+   * segment an open snapshot older than `lsn` may still read is kept until it is released
+   * (`SegmentRetention`).
+   */
+  private async deleteReplaced(
+    seq: number,
+    lsn: number,
+    retired: readonly DataSegment[],
+  ): Promise<void> {
     const listing = classifyNames(this.fs.readdir(this.dir))
     let deleted = 0
     for (const s of listing.snapshots) {
@@ -182,10 +201,7 @@ export class Checkpointer {
         deleted++
       }
     }
-    for (const r of retired) {
-      this.segments.remove(r)
-      deleted++
-    }
+    for (const r of retired) if (this.retention.retire(r, lsn)) deleted++
     for (const m of listing.retired) {
       if (m < this.retireBelow) {
         this.fs.unlink(join(this.dir, retiredName(m)))

@@ -3,6 +3,7 @@ import type { FileHandle, FileSystem } from '@alex/wal/io'
 import { crc32 } from '@alex/wal/io'
 import {
   describeRecordStatus,
+  readLsn,
   readValueLength,
   recordSize,
   validateRecord,
@@ -338,6 +339,22 @@ export class DataSegment {
    * wrongly restored file has valid checksums too). Throws `ERR_CORRUPTION` otherwise.
    */
   readValue(offset: number, key: number): Uint8Array {
+    const value = this.readRecordChecked(offset, key)
+    this.missBytes += RECORD_HEADER_SIZE + value.length
+    return value
+  }
+
+  /**
+   * The LSN of the put record of `key` at `offset`, read from the file with the record's checksum
+   * and identity verified as in `readValue` (the version of a cold value).
+   */
+  readVersion(offset: number, key: number): number {
+    this.readRecordChecked(offset, key)
+    return readLsn(SCRATCH_VIEW, 0)
+  }
+
+  /** `readValue`'s read and checks; leaves the record header in `SCRATCH`. */
+  private readRecordChecked(offset: number, key: number): Uint8Array {
     const header = SCRATCH
     if (offset + RECORD_HEADER_SIZE > this.length) {
       throw corruption(this.path, offset, 'record location past the trusted end of the segment')
@@ -357,7 +374,6 @@ export class DataSegment {
       throw corruption(this.path, offset, 'record checksum mismatch')
     }
     if (SCRATCH_VIEW.getFloat64(RECORD_KEY, true) !== key) throw misplaced(this.path, offset, key)
-    this.missBytes += RECORD_HEADER_SIZE + n
     return value
   }
 

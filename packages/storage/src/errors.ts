@@ -40,6 +40,13 @@ export const ErrorCode = {
    */
   STORE_FAILED: 'ERR_STORE_FAILED',
   /**
+   * A conditional `batch(ops, { ifVersion })` found a key at another version than required
+   * (counting every write issued before it): nothing was written; re-read and retry.
+   */
+  CONFLICT: 'ERR_CONFLICT',
+  /** A read through a snapshot after its `release()` (or `[Symbol.dispose]`). */
+  SNAPSHOT_RELEASED: 'ERR_SNAPSHOT_RELEASED',
+  /**
    * `open` of a directory that holds an unfinished `backup()` (its `BACKUP-INCOMPLETE` marker is
    * there: the copy was interrupted, by a crash or an error, and is not a store).
    */

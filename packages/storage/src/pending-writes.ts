@@ -1,3 +1,5 @@
+import { TYPE_TOMBSTONE } from './format.js'
+
 /**
  * Writes that are in the log and in a data segment's image but not yet durable, in LSN order.
  * When the log reports an LSN durable, every pending write up to it is applied to the index at
@@ -59,6 +61,25 @@ export class PendingWrites {
   get lastLsn(): number {
     if (this.count === 0) return 0
     return this.lsns[(this.head + this.count - 1) % this.keys.length]!
+  }
+
+  /**
+   * Ring index of the newest pending write of `key`, or -1 if none is pending: a scan from the
+   * newest back (pending writes are few: those awaiting one log fsync), for conditional writes,
+   * so unconditional ones pay nothing for it.
+   */
+  newestOf(key: number): number {
+    const cap = this.keys.length
+    for (let k = this.count - 1; k >= 0; k--) {
+      const i = (this.head + k) % cap
+      if (this.keys[i] === key) return i
+    }
+    return -1
+  }
+
+  /** The version the pending write at ring index `i` gives its key: its LSN, undefined (delete). */
+  versionAt(i: number): number | undefined {
+    return this.types[i] === TYPE_TOMBSTONE ? undefined : this.lsns[i]
   }
 
   /** Drops every pending write (the log failed: none of them will be applied). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { FileSystem } from '@alex/wal/io'
-import { readValueLength } from './data-record.js'
+import { readLsn, readValueLength } from './data-record.js'
 import { DataSegment, misplaced } from './data-segment.js'
 import { AlexStorageError, ErrorCode, readFailed } from './errors.js'
 import { segmentName } from './file-names.js'
@@ -68,6 +68,12 @@ export class SegmentSet {
   private readonly freeSlots: number[] = []
   /** Sealed segments with records not yet written (their last writes are still pending). */
   private readonly unflushedSealed: DataSegment[] = []
+  /**
+   * Retired segments kept, file, slot and image, for open snapshots that may still read old
+   * records in them (`retain`; segment-retention.ts): no longer part of the set (not listed, not
+   * counted, named by no new snapshot file) until `remove`.
+   */
+  private readonly retained = new Set<DataSegment>()
 
   constructor(
     fs: FileSystem,
@@ -329,10 +335,42 @@ export class SegmentSet {
     }
   }
 
-  /** Every segment in use, in slot order. */
+  /**
+   * The LSN of the put of `key` at `location` (its version, `AlexStorage.version`): read from the
+   * record header in the image, or from the file (the whole record read and its checksum
+   * verified). Identity is checked as in `readValue`: a record of another key is
+   * `ERR_CORRUPTION`.
+   */
+  lsnAt(location: number, key: number): number {
+    const slot = slotOf(location)
+    const offset = offsetOf(location)
+    const view = this.views[slot]
+    if (view !== undefined) {
+      if (
+        view.getFloat64(offset + RECORD_KEY, true) !== key ||
+        this.bufs[slot]![offset + RECORD_TYPE] !== TYPE_PUT
+      ) {
+        this.readValue(location, key) // throws the misplaced-record error with file and offset
+      }
+      return readLsn(view, offset)
+    }
+    const segment = this.slots[slot]
+    if (segment === undefined) {
+      throw new AlexStorageError(ErrorCode.CORRUPTION, `location names no segment (slot ${slot})`)
+    }
+    this.diskReads++
+    try {
+      return segment.readVersion(offset, key)
+    } catch (err) {
+      throw readFailed(segment.path, offset, err)
+    }
+  }
+
+  /** Every segment in use, in slot order (retained ones excluded: see `retain`). */
   list(): DataSegment[] {
     const out: DataSegment[] = []
-    for (const s of this.slots) if (s !== undefined) out.push(s)
+    const retained = this.retained.size > 0 ? this.retained : undefined
+    for (const s of this.slots) if (s !== undefined && !retained?.has(s)) out.push(s)
     return out
   }
 
@@ -343,9 +381,31 @@ export class SegmentSet {
     this.slots[segment.slot] = undefined
     this.publish(segment.slot)
     this.freeSlots.push(segment.slot)
+    if (!this.retained.delete(segment)) this.uncount(segment)
+    if (!segment.memoryOnly) this.fs.unlink(join(this.dir, segmentName(segment.id)))
+  }
+
+  /**
+   * Takes a retired segment out of the set without deleting it: it keeps its slot (so no new
+   * segment reuses it while a location in an open snapshot's history names it), its file, handle
+   * and cached image, and reads of its records keep working, but it is no longer listed (no
+   * snapshot file, compaction or backup sees it) nor counted in the data and live bytes (so it
+   * does not look like dead bytes to compact). `remove` deletes it later.
+   */
+  retain(segment: DataSegment): void {
+    if (this.retained.has(segment)) return
+    this.retained.add(segment)
+    this.uncount(segment)
+  }
+
+  /** Retired segments kept for open snapshots (see `retain`). */
+  get retainedSegments(): number {
+    return this.retained.size
+  }
+
+  private uncount(segment: DataSegment): void {
     this.dataBytes -= segment.length - SEGMENT_HEADER_SIZE
     this.liveBytes -= segment.liveBytes
-    if (!segment.memoryOnly) this.fs.unlink(join(this.dir, segmentName(segment.id)))
   }
 
   /** Sealed segments other than the active one that hold no record (a checkpoint retires them). */

@@ -6,7 +6,9 @@ import { RECORD_HEADER_SIZE, TYPE_PUT, TYPE_TOMBSTONE } from './format.js'
 import { PendingWrites } from './pending-writes.js'
 import type { SegmentSet } from './segment-set.js'
 import type { StoreFailure } from './store-failure.js'
+import type { VersionHistory } from './version-history.js'
 import { toStorageError } from './wal-errors.js'
+import { conflict, type WriteConditions } from './write-conditions.js'
 
 const noop = () => {}
 
@@ -25,6 +27,8 @@ export class WritePipeline {
   private readonly failure: StoreFailure
   /** Runs after every apply step (the maintenance scheduler's threshold check). */
   private readonly afterApply: () => void
+  /** Fed by `apply` while snapshots are open (one branch per operation otherwise). */
+  private readonly history: VersionHistory
   private readonly pending = new PendingWrites()
   /** Promise of the newest write: settles after every earlier write settled. */
   private lastWrite: Promise<void> = Promise.resolve()
@@ -41,6 +45,7 @@ export class WritePipeline {
     failure: StoreFailure,
     appliedLsn: number,
     afterApply: () => void,
+    history: VersionHistory,
   ) {
     this.wal = wal
     this.index = index
@@ -48,6 +53,7 @@ export class WritePipeline {
     this.failure = failure
     this.applied = appliedLsn
     this.afterApply = afterApply
+    this.history = history
     this.onDurable = (lsn: number) => {
       this.failure.check()
       this.apply(lsn)
@@ -124,6 +130,42 @@ export class WritePipeline {
     return this.track(this.wal.whenDurable(last))
   }
 
+  /**
+   * `writeBatch` if every condition holds (`batch(ops, { ifVersion })`), else `ERR_CONFLICT` and
+   * nothing is logged. Checked and logged in one synchronous step, against the version each key
+   * will have once every write issued so far is applied: its newest pending write if it has one
+   * (a delete: absent), else its visible value. A conflict caused by a pending write rejects
+   * only once that write is applied, so a caller that re-reads `version()` and retries sees it
+   * (instead of spinning on microtasks while the log's fsync cannot complete). `ops` may be
+   * empty: then only the conditions are checked.
+   */
+  writeBatchIf(ops: readonly WalOp[], conditions: WriteConditions): Promise<void> {
+    const { keys, versions } = conditions
+    for (let c = 0; c < keys.length; c++) {
+      const key = keys[c]!
+      let actual: number | undefined
+      const i = this.pending.newestOf(key)
+      try {
+        actual = i >= 0 ? this.pending.versionAt(i) : this.visibleVersion(key)
+      } catch (err) {
+        return Promise.reject(err) // a damaged or unreadable record: nothing written
+      }
+      if (actual !== versions[c]) {
+        const error = conflict(key, versions[c], actual)
+        if (i < 0) return Promise.reject(error)
+        return this.settle().then(() => Promise.reject(error))
+      }
+    }
+    if (ops.length === 0) return Promise.resolve()
+    return this.writeBatch(ops)
+  }
+
+  /** The LSN of `key`'s visible value (the record it points to), `undefined` if it has none. */
+  private visibleVersion(key: number): number | undefined {
+    const location = this.index.get(key)
+    return location === undefined ? undefined : this.segments.lsnAt(location, key)
+  }
+
   /** Encodes the data record of operation `lsn` and queues it until the log makes it durable. */
   private append(lsn: number, key: number, value: Uint8Array | undefined): void {
     const type = value === undefined ? TYPE_TOMBSTONE : TYPE_PUT
@@ -183,6 +225,8 @@ export class WritePipeline {
     const q = this.pending
     const index = this.index
     const segments = this.segments
+    const history = this.history
+    const recording = history.recording // no snapshot can open during this synchronous step
     let ioError: unknown
     let ops = 0
     let bytes = 0
@@ -200,9 +244,13 @@ export class WritePipeline {
       if (type === TYPE_PUT) {
         old = index.swap(key, location)
         segments.addLive(location, size)
+        if (recording) history.changed(key, old, lsn)
       } else {
         old = index.get(key)
-        if (old !== undefined) index.delete(key)
+        if (old !== undefined) {
+          index.delete(key)
+          if (recording) history.changed(key, old, lsn)
+        }
       }
       if (old !== undefined) {
         try {
