@@ -4,7 +4,6 @@ import {
   mkdirSync,
   readdirSync,
   realpathSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -236,41 +235,45 @@ describe('a second writer in this process', () => {
   }
 
   it('a worker thread, a CJS copy of the package and a symlinked path get ERR_LOCKED, changing nothing', async () => {
-    const db = await AlexStorage.open(dir)
-    await db.put(1, new Uint8Array([1]))
-    const link = `${dir}-link`
+    const links = tempDir('alex-lock-link-')
+    const link = join(links.dir, 'db')
     symlinkSync(dir, link)
     try {
-      const before = hashDir(dir)
-      expect(await openInWorker(dir)).toBe('E ERR_LOCKED')
-      expect(await openInWorker(link)).toBe('E ERR_LOCKED')
-      expect(CjsAlexStorage).not.toBe(AlexStorage)
-      await expect(CjsAlexStorage.open(dir)).rejects.toMatchObject({ code: 'ERR_LOCKED' })
-      await expect(CjsAlexStorage.open(link)).rejects.toMatchObject({ code: 'ERR_LOCKED' })
-      await expect(AlexStorage.open(link)).rejects.toMatchObject({ code: 'ERR_LOCKED' })
-      await expect(AlexStorage.open(dir)).rejects.toMatchObject({
-        code: 'ERR_LOCKED',
-        message: expect.stringMatching(/already open in this process/),
-      })
-      expect(hashDir(dir)).toBe(before)
-      // Readers still open beside the writer, through any copy.
-      const reader = await AlexStorage.open(link, { readOnly: true })
-      expect(reader.get(1)).toEqual(new Uint8Array([1]))
-      await reader.close()
-      const cjsReader = await CjsAlexStorage.open(dir, { readOnly: true })
-      expect(cjsReader.get(1)).toEqual(new Uint8Array([1]))
-      await cjsReader.close()
-      expect(hashDir(dir)).toBe(before)
+      const db = await AlexStorage.open(dir)
+      try {
+        await db.put(1, new Uint8Array([1]))
+        const before = hashDir(dir)
+        expect(await openInWorker(dir)).toBe('E ERR_LOCKED')
+        expect(await openInWorker(link)).toBe('E ERR_LOCKED')
+        expect(CjsAlexStorage).not.toBe(AlexStorage)
+        await expect(CjsAlexStorage.open(dir)).rejects.toMatchObject({ code: 'ERR_LOCKED' })
+        await expect(CjsAlexStorage.open(link)).rejects.toMatchObject({ code: 'ERR_LOCKED' })
+        await expect(AlexStorage.open(link)).rejects.toMatchObject({ code: 'ERR_LOCKED' })
+        await expect(AlexStorage.open(dir)).rejects.toMatchObject({
+          code: 'ERR_LOCKED',
+          message: expect.stringMatching(/already open in this process/),
+        })
+        expect(hashDir(dir)).toBe(before)
+        // Readers still open beside the writer, through any copy.
+        const reader = await AlexStorage.open(link, { readOnly: true })
+        expect(reader.get(1)).toEqual(new Uint8Array([1]))
+        await reader.close()
+        const cjsReader = await CjsAlexStorage.open(dir, { readOnly: true })
+        expect(cjsReader.get(1)).toEqual(new Uint8Array([1]))
+        await cjsReader.close()
+        expect(hashDir(dir)).toBe(before)
+      } finally {
+        await db.close()
+      }
+      // Released: any copy, any spelling opens it now, and reports the real path.
+      const cjs = await CjsAlexStorage.open(link)
+      expect(cjs.dir).toBe(realpathSync(dir))
+      expect(cjs.recovery.lockTakenOver).toBe(false)
+      await cjs.close()
+      expect(await openInWorker(link)).toBe('opened')
     } finally {
-      await db.close()
+      links.cleanup()
     }
-    // Released: any copy, any spelling opens it now, and reports the real path.
-    const cjs = await CjsAlexStorage.open(link)
-    expect(cjs.dir).toBe(realpathSync(dir))
-    expect(cjs.recovery.lockTakenOver).toBe(false)
-    await cjs.close()
-    expect(await openInWorker(link)).toBe('opened')
-    rmSync(link)
   })
 
   it('a copy of a live store directory is a leftover, not held', async () => {
