@@ -57,7 +57,7 @@ async function crashed(): Promise<{ image: string; model: Map<number, Uint8Array
   }
   const { dir: image } = tempDir('alex-honest-image-')
   cpSync(dir, image, { recursive: true })
-  rmSync(join(image, 'LOCK'), { force: true })
+  rmSync(join(image, 'LOCK'), { recursive: true, force: true })
   await db.close()
   return { image, model }
 }

@@ -69,7 +69,7 @@ async function crashImage(shift: number): Promise<Image> {
   }
   const { dir } = tempDir('alex-tamper-image-')
   cpSync(live, dir, { recursive: true })
-  rmSync(join(dir, 'LOCK'), { force: true }) // the owner is gone; keep the matrix about data
+  rmSync(join(dir, 'LOCK'), { recursive: true, force: true }) // the owner is gone; keep the matrix about data
   await db.close()
   rmSync(live, { recursive: true, force: true })
   const history = new Map<number, Uint8Array[]>()
