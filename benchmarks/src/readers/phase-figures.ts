@@ -59,16 +59,19 @@ export function stalenessOf(
   return { ...h.summary(), unseen }
 }
 
-/** Memory figures of reader processes (threads: the per-thread growth is passed in). */
-export function memoryOf(readers: readonly ReaderReport[], perThreadBytes?: number): PhaseMemory {
+/** Memory figures of a phase's readers (threads: the process's growth is passed in). */
+export function memoryOf(
+  readers: readonly ReaderReport[],
+  thread?: { readonly growthBytes: number; readonly newReaders: number },
+): PhaseMemory {
+  if (thread !== undefined) {
+    return { storeBytes: [], processRssBytes: [], storePrivateBytes: [], thread }
+  }
   const priv: number[] = []
   for (const r of readers) {
     if (r.before.priv !== undefined && r.after.priv !== undefined) {
       priv.push(r.after.priv - r.before.priv)
     }
-  }
-  if (perThreadBytes !== undefined) {
-    return { storeBytes: [], processRssBytes: [], storePrivateBytes: [], perThreadBytes }
   }
   return {
     storeBytes: readers.map((r) => r.after.rss - r.before.rss),
@@ -85,8 +88,9 @@ export function phaseFigures(
   readers: readonly ReaderReport[],
   own: LoopReport | undefined,
   extra: {
-    readonly perThreadBytes?: number
+    readonly thread?: { readonly growthBytes: number; readonly newReaders: number }
     readonly writerSaw?: { count: number; maxLagMs: number }
+    readonly opens?: { readonly openMs: readonly number[]; readonly warmMs: readonly number[] }
   } = {},
 ): PhaseResult {
   const windowMs = w.endMs - w.startMs
@@ -115,9 +119,10 @@ export function phaseFigures(
     ...(readers.length > 0
       ? {
           staleness: stalenessOf(writer.acks, readers, w),
-          memory: memoryOf(readers, extra.perThreadBytes),
+          memory: memoryOf(readers, extra.thread),
         }
       : {}),
+    ...(extra.opens !== undefined && extra.opens.openMs.length > 0 ? { opens: extra.opens } : {}),
     ...(extra.writerSaw !== undefined
       ? { writerSawReaders: extra.writerSaw.count, writerMaxLagMs: extra.writerSaw.maxLagMs }
       : {}),

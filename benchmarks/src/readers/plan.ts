@@ -121,8 +121,11 @@ export interface PhaseMemory {
    * LMDB's memory map. Empty where /proc is missing.
    */
   readonly storePrivateBytes: readonly number[]
-  /** Threads: growth of the writer process's RSS over the phase (open + reads), per reader. */
-  readonly perThreadBytes?: number
+  /**
+   * Threads: growth of the writer process's RSS over the phase (the opens of the readers new in
+   * it, everyone's reads), and how many readers were new.
+   */
+  readonly thread?: { readonly growthBytes: number; readonly newReaders: number }
 }
 
 /** What one phase measured. */
@@ -145,6 +148,11 @@ export interface PhaseResult {
   /** Reader phases only. */
   readonly staleness?: StalenessSummary
   readonly memory?: PhaseMemory
+  /**
+   * Readers opened for this phase (a reader opens once, before the first phase of its kind that
+   * has room for it): time to open and catch up, and the warm pass (read-loop.ts warmPass).
+   */
+  readonly opens?: { readonly openMs: readonly number[]; readonly warmMs: readonly number[] }
   /** AlexStorage: readers the writer's `stats().readers` listed at the end of the window. */
   readonly writerSawReaders?: number
   /** AlexStorage: the largest `lagMs` among them. */
@@ -164,6 +172,9 @@ export interface ReadersDetail {
   readonly bareNodeRssBytes: number
   /** Threads: growth of the writer's RSS per idle worker of the pool (its isolate and harness). */
   readonly threadBaseBytes?: number
+  /** The writer's open (recovery of the store) and warm pass, in ms. */
+  readonly writerOpenMs: number
+  readonly writerWarmMs: number
   /** Values read and checked, all phases and warm-ups included. */
   readonly verified: number
   /** Wall time of the whole workload for this engine. */

@@ -2,14 +2,15 @@
  * A reader of the `readers` workload: a child process (argv[2]: the JSON ReaderInit, IPC for
  * messages) or a worker thread (workerData, postMessage). It rebuilds the data set to check
  * values against, says `ready`, then obeys the coordinator (reader-protocol.ts): `open` opens the
- * store read-only (AlexStorage follows the live writer), `run` reads until the window's end and
+ * store read-only (AlexStorage follows the live writer) and reads a quarter of the keys to warm its
+ * caches (read-loop.ts warmPass), `run` reads until the window's end and
  * answers with its figures and every mark it saw, `close` closes the store, `exit` ends it.
  * A wrong value is reported with `correctness: true`, which fails the bench.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { clockFrom } from './clock.js'
 import { settledMemory } from './memory.js'
-import { readLoop } from './read-loop.js'
+import { readLoop, warmPass } from './read-loop.js'
 import type { FromReader, MemoryReading, ReaderInit, ToReader } from './reader-protocol.js'
 import { openReader, type ReaderStore } from './stores.js'
 import { ValueCheck } from './value-check.js'
@@ -40,8 +41,11 @@ const wrong = (k: number, v: Uint8Array | undefined): never => {
 async function handle(m: ToReader): Promise<void> {
   if (m.type === 'open') {
     before = settledMemory()
+    const t0 = performance.now()
     store = await openReader(init.engine, init.dir)
-    send({ type: 'opened' })
+    const openMs = performance.now() - t0
+    const warmed = await warmPass(store, check, wrong)
+    send({ type: 'opened', openMs, warmMs: performance.now() - t0 - openMs, warmed })
   } else if (m.type === 'run') {
     if (store === undefined || before === undefined) throw new Error(`${where}: run before open`)
     const stamps: number[] = []

@@ -192,12 +192,22 @@ export class ReaderPool {
   }
 
   /** Sends `m` to readers 0 .. count - 1 and waits for each one's `type` answer. */
-  async all<T extends FromReader['type']>(
+  all<T extends FromReader['type']>(
     count: number,
     m: ToReader | ((i: number) => ToReader),
     type: T,
   ): Promise<Extract<FromReader, { type: T }>[]> {
-    const idx = Array.from({ length: count }, (_, i) => i)
+    return this.range(0, count, m, type)
+  }
+
+  /** Sends `m` to readers from .. to - 1 and waits for each one's `type` answer. */
+  async range<T extends FromReader['type']>(
+    from: number,
+    to: number,
+    m: ToReader | ((i: number) => ToReader),
+    type: T,
+  ): Promise<Extract<FromReader, { type: T }>[]> {
+    const idx = Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i)
     for (const i of idx) this.members[i]!.send(typeof m === 'function' ? m(i) : m)
     return Promise.all(idx.map((i) => this.expect(i, type)))
   }

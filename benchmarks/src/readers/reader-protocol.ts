@@ -1,7 +1,9 @@
 /**
  * Messages between the writer's child (the coordinator) and a reader, which is a child process
  * (IPC) or a worker thread of the writer's process (postMessage); the same messages either way.
- * The coordinator sends one command and waits for its answer before the next.
+ * The coordinator sends one command and waits for its answer before the next. A reader opens
+ * once and then runs in every phase of its kind that has room for it (1, then 2, then 4
+ * readers), so no reader sits open and idle while others are measured.
  */
 import type { CheckRecipe } from './value-check.js'
 
@@ -37,7 +39,14 @@ export type ToReader =
 /** Reader -> coordinator. */
 export type FromReader =
   | { readonly type: 'ready' }
-  | { readonly type: 'opened' }
+  | {
+      readonly type: 'opened'
+      /** Time to open (and catch up), then the warm pass (read-loop.ts warmPass). */
+      readonly openMs: number
+      readonly warmMs: number
+      /** Values the warm pass checked. */
+      readonly warmed: number
+    }
   | {
       readonly type: 'result'
       readonly reads: number

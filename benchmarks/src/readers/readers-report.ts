@@ -5,8 +5,10 @@
  * readers markers of docs/benchmarks.md (or follows the compare section in a standalone report).
  */
 import { formatCount, formatNs, formatRate } from '../format.js'
+import { median } from '../measure.js'
 import type { BenchResults } from '../results.js'
 import { type PhaseResult, phase, type ReadersDetail } from './plan.js'
+import { WARM_STRIDE } from './read-loop.js'
 import { readerMemory, readersTargets, type TargetCheck } from './targets.js'
 
 /** Start marker of the generated readers section. */
@@ -166,6 +168,22 @@ function memoryRows(name: string, d: ReadersDetail): string[] {
   return rows
 }
 
+/** How long the writer and the readers of `d` took to open and to warm up, in words. */
+function openingText(name: string, d: ReadersDetail): string {
+  const open: number[] = []
+  const warm: number[] = []
+  for (const p of d.phases) {
+    open.push(...(p.opens?.openMs ?? []))
+    warm.push(...(p.opens?.warmMs ?? []))
+  }
+  const t = (x: number): string => `${Math.round(x).toLocaleString('en-US')} ms`
+  const readers =
+    open.length > 0
+      ? `a reader ${t(median(open))} to open${d.engine === 'alex' ? ' and catch up' : ''}, ${t(median(warm))} for the warm pass (every ${WARM_STRIDE}th key)`
+      : 'no reader opened'
+  return `${name}: the writer ${t(d.writerOpenMs)} to open, ${t(d.writerWarmMs)} for the warm pass; ${readers} (${open.length} readers)`
+}
+
 /** The generated readers section (without markers); empty string when the workload did not run. */
 export function renderReadersReport(results: BenchResults, chartsDir: string): string {
   const details = readersDetails(results)
@@ -210,6 +228,10 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
   }
   L.push('')
   L.push(
+    `Opening, at ${formatCount(any.keys)} keys (medians): ${[...details.values()].map((d) => openingText(names.get(d.engine) ?? d.engine, d)).join('; ')}.`,
+  )
+  L.push('')
+  L.push(
     '| reader | store’s memory per reader (open + reads) | private memory growth | whole reader over a bare `node` |',
   )
   L.push('| --- | ---: | ---: | ---: |')
@@ -225,7 +247,7 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
     '- **reads/s, all readers**: the sum of each reader’s gets per second over the window (each reader’s own count and time); every 8th get is timed for the percentiles. **Staleness**: for each durable put and each reader, the time from the put’s acknowledgement in the writer to the first moment the reader showed it (AlexStorage: `reader.lsn` reached the LSN the writer showed after the put; LMDB: a sequence number the writer puts in the same transaction), on one clock shared by every process (`process.hrtime.bigint()`, CLOCK_MONOTONIC); a reader looks after every 256 gets, so the figures include up to one such chunk. Puts acknowledged in the window’s last 100 ms are left out; a put no reader had shown by the end counts with the time it had waited and is reported as unseen.',
   )
   L.push(
-    '- **Memory**: per reader process, the growth of its RSS from just before its open to just after its reads, both after a full GC (the index it rebuilt and the values it cached), and of its private memory (RSS also counts pages of mapped files, such as LMDB’s map, which every process shares through the page cache); “whole reader over a bare `node`”: a reader process’s RSS minus a bare `node -e` process’s, harness included (the data set it rebuilds to check values is about 12 bytes per key plus 1 MiB). Per reader thread: the writer process’s RSS growth per reader over a phase, and with each idle worker’s own cost (its isolate, modules and the harness’s data).',
+    '- **Memory**: per reader process, the growth of its RSS from just before its open to just after its reads, both after a full GC (the index it rebuilt and the values it cached), and of its private memory (RSS also counts pages of mapped files, such as LMDB’s map, which every process shares through the page cache; a negative growth means the process gave back more private memory than the open and the reads took); “whole reader over a bare `node`”: a reader process’s RSS minus a bare `node -e` process’s, harness included (the data set it rebuilds to check values is about 12 bytes per key plus 1 MiB). Per reader thread: the writer process’s RSS growth per reader over a phase, and with each idle worker’s own cost (its isolate, modules and the harness’s data).',
   )
   L.push(
     `- With ${results.machine.cores} cores, a writer and ${results.machine.cores} busy readers already want every core: more readers share the same cores, so the aggregate cannot grow beyond ${results.machine.cores} readers’ worth and the writer and the readers’ following wait for CPU.`,

@@ -5,17 +5,19 @@
  * closes everything and reopens the child's handle, so the child's final read-back checks every
  * key written here too.
  *
- * A phase: the readers it uses open the store (AlexStorage: a following read-only open, caught
- * up); on a common schedule of the shared clock the writer starts its puts and the readers their
- * gets; after the warm-up the window is measured; then the writer lists its readers (AlexStorage)
- * and the readers close. Phases never overlap; idle readers hold no store.
+ * A phase: the readers it adds open the store (AlexStorage: a following read-only open, caught
+ * up) and read a quarter of the keys to warm their caches; on a common schedule of the shared clock the
+ * writer starts its puts and the readers their gets; after the warm-up the window is measured;
+ * then the writer lists its readers (AlexStorage). Readers stay open into the next phase of their
+ * kind (1, 2, then 4 readers) and close after the last one, so no reader sits open and idle
+ * while others are measured. Phases never overlap.
  */
 import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import type { Dataset, DatasetShape, Distribution } from '../dataset.js'
 import { clockFrom, newOrigin } from './clock.js'
 import { settledMemory } from './memory.js'
-import { type LoopReport, phaseFigures, type ReaderReport } from './phase-figures.js'
+import { phaseFigures, type ReaderReport, type Window } from './phase-figures.js'
 import {
   maxWrites,
   type PhaseResult,
@@ -26,8 +28,9 @@ import {
   type ReadersDetail,
   WRITE_RATE,
 } from './plan.js'
-import { readLoop } from './read-loop.js'
+import { readLoop, warmPass } from './read-loop.js'
 import { ReaderFailed, ReaderPool } from './reader-pool.js'
+import type { FromReader } from './reader-protocol.js'
 import { openWriter, type WriterStore } from './stores.js'
 import { ValueCheck, writeVersions } from './value-check.js'
 import { pacedWrites, WritePlan } from './writer.js'
@@ -79,17 +82,51 @@ interface Session {
   readonly plan: WritePlan
   readonly now: () => number
   readonly pools: { processes?: ReaderPool; threads?: ReaderPool }
+  /** Readers of each pool with the store open (they open once, in phase order 1, 2, 4). */
+  readonly open: { processes: number; threads: number }
   verified: number
 }
 
-async function runPhase(s: Session, spec: PhaseSpec, index: number): Promise<PhaseResult> {
+/** The writer's own gets (phase 'writer-get'), or nothing. */
+function ownReads(s: Session, spec: PhaseSpec, index: number, w: Window) {
+  if (spec.kind !== 'writer-get') return Promise.resolve(undefined)
+  const { ctx } = s
+  return readLoop(
+    { get: (key) => s.writer.get(key), mark: () => 0 },
+    s.check,
+    { now: s.now, ...w, seed: (ctx.seed * 31 + index * 8) >>> 0 },
+    (k, v) => writerWrong(ctx, k, v),
+  ).then((r) => {
+    s.verified += r.verified
+    return r
+  })
+}
+
+function writerWrong(ctx: ReadersContext, k: number, v: Uint8Array | undefined): never {
+  return ctx.fail(
+    `${ctx.engine} writer: its own get of key index ${k} returned ${v === undefined ? 'undefined' : 'a value that differs'}`,
+  )
+}
+
+async function runPhase(
+  s: Session,
+  spec: PhaseSpec,
+  index: number,
+  lastOfKind: boolean,
+): Promise<PhaseResult> {
   const { ctx, now } = s
   const t = phaseTiming(ctx.scale)
   const k = spec.readers
-  const pool = spec.kind === 'processes' ? s.pools.processes : s.pools.threads
-  const readers = k > 0 ? pool : undefined
+  const kind = spec.kind === 'threads' ? 'threads' : 'processes'
+  const readers = k > 0 ? s.pools[kind] : undefined
+  const already = readers !== undefined ? s.open[kind] : 0
   const threadBefore = spec.kind === 'threads' ? settledMemory() : undefined
-  if (readers !== undefined) await readers.all(k, { type: 'open' }, 'opened')
+  let opened: Extract<FromReader, { type: 'opened' }>[] = []
+  if (readers !== undefined && k > already) {
+    opened = await readers.range(already, k, { type: 'open' }, 'opened')
+    s.open[kind] = k
+    for (const o of opened) s.verified += o.warmed
+  }
   const goMs = now() + GO_DELAY_MS
   const w = { startMs: goMs + t.warmupMs, endMs: goMs + t.warmupMs + t.windowMs }
   const readersDone: Promise<ReaderReport[]> =
@@ -100,38 +137,29 @@ async function runPhase(s: Session, spec: PhaseSpec, index: number): Promise<Pha
           (i) => ({ type: 'run', ...w, seed: (ctx.seed * 31 + index * 8 + i) >>> 0 }),
           'result',
         )
-  const ownDone: Promise<LoopReport | undefined> =
-    spec.kind === 'writer-get'
-      ? readLoop(
-          { get: (key) => s.writer.get(key), mark: () => 0 },
-          s.check,
-          { now, ...w, seed: (ctx.seed * 31 + index * 8) >>> 0 },
-          (key, v) =>
-            ctx.fail(
-              `${ctx.engine} writer: its own get of key index ${key} returned ${v === undefined ? 'undefined' : 'a value that differs'}`,
-            ),
-        ).then((r) => {
-          s.verified += r.verified
-          return r
-        })
-      : Promise.resolve(undefined)
   const [writes, reports, own] = await Promise.all([
     pacedWrites(
       { store: s.writer, ds: ctx.ds, version: ctx.version, written: ctx.written, plan: s.plan },
       { now, goMs, ...w, rate: WRITE_RATE },
     ),
     readersDone,
-    ownDone,
+    ownReads(s, spec, index, w),
   ])
   for (const r of reports) s.verified += r.verified
   const writerSaw = k > 0 ? s.writer.readers() : undefined
-  const perThreadBytes =
-    threadBefore !== undefined ? (settledMemory().rss - threadBefore.rss) / k : undefined
-  if (readers !== undefined) await readers.all(k, { type: 'close' }, 'closed')
+  const thread =
+    threadBefore !== undefined
+      ? { growthBytes: settledMemory().rss - threadBefore.rss, newReaders: k - already }
+      : undefined
+  if (readers !== undefined && lastOfKind) {
+    await readers.all(k, { type: 'close' }, 'closed')
+    s.open[kind] = 0
+  }
   ctx.progress(index + 1, phasesFor(ctx.engine).length)
   return phaseFigures(spec, w, writes, reports, own, {
-    ...(perThreadBytes !== undefined ? { perThreadBytes } : {}),
+    ...(thread !== undefined ? { thread } : {}),
     ...(writerSaw !== undefined ? { writerSaw } : {}),
+    opens: { openMs: opened.map((o) => o.openMs), warmMs: opened.map((o) => o.warmMs) },
   })
 }
 
@@ -159,7 +187,8 @@ async function phasesWithPools(s: Session, origin: string, versionsFile: string)
       s.pools.threads = await ReaderPool.start('threads', POOL_SIZE, init)
       threadBaseBytes = (settledMemory().rss - before.rss) / POOL_SIZE
     }
-    results.push(await runPhase(s, spec, i))
+    const next = phases[i + 1]
+    results.push(await runPhase(s, spec, i, next === undefined || next.kind !== spec.kind))
   }
   return { results, threadBaseBytes }
 }
@@ -176,10 +205,28 @@ export async function runReaders(ctx: ReadersContext): Promise<ReadersDetail> {
   const check = new ValueCheck(ctx.ds, ctx.version.slice(0, n), plan.extraVersions)
   const origin = newOrigin()
   const bareNodeRssBytes = bareNodeRss()
+  const tOpen = performance.now()
   const writer = await openWriter(ctx.engine, ctx.dir)
-  const s: Session = { ctx, writer, check, plan, now: clockFrom(origin), pools: {}, verified: 0 }
+  const writerOpenMs = performance.now() - tOpen
+  const s: Session = {
+    ctx,
+    writer,
+    check,
+    plan,
+    now: clockFrom(origin),
+    pools: {},
+    open: { processes: 0, threads: 0 },
+    verified: 0,
+  }
   let out: Awaited<ReturnType<typeof phasesWithPools>>
+  let writerWarmMs = 0
   try {
+    // The writer's caches are cold after its open, like a fresh reader's: warm them alike.
+    const tWarm = performance.now()
+    s.verified += await warmPass({ get: (key) => writer.get(key), mark: () => 0 }, check, (k, v) =>
+      writerWrong(ctx, k, v),
+    )
+    writerWarmMs = performance.now() - tWarm
     out = await phasesWithPools(s, origin, versionsFile)
   } catch (err) {
     if (err instanceof ReaderFailed && err.correctness) ctx.fail(err.message)
@@ -200,6 +247,8 @@ export async function runReaders(ctx: ReadersContext): Promise<ReadersDetail> {
     phases: out.results,
     bareNodeRssBytes,
     ...(out.threadBaseBytes !== undefined ? { threadBaseBytes: out.threadBaseBytes } : {}),
+    writerOpenMs,
+    writerWarmMs,
     verified: s.verified,
     wallMs: performance.now() - t0,
   }

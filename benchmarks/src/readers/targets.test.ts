@@ -68,6 +68,8 @@ function detail(engine: string, phases: PhaseResult[]): ReadersDetail {
     bareNodeRssBytes: 40e6,
     verified: 123,
     wallMs: 20_000,
+    writerOpenMs: 100,
+    writerWarmMs: 900,
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { formatNs } from '../format.js'
 import { median } from '../measure.js'
-import { phase, type ReadersDetail } from './plan.js'
+import { type PhaseResult, phase, type ReadersDetail } from './plan.js'
 
 /** One target: what the issue asks, what was measured, whether it holds. */
 export interface TargetCheck {
@@ -123,25 +123,30 @@ export interface ReaderMemory {
 
 /** The extra memory per reader of one engine's detail. */
 export function readerMemory(d: ReadersDetail): ReaderMemory {
-  const store: number[] = []
-  const rss: number[] = []
-  const priv: number[] = []
-  const thread: number[] = []
+  // Processes: the phase with the most readers, where each has done all its reads.
+  let widest: PhaseResult | undefined
+  let growth = 0
+  let added = 0
   for (const p of d.phases) {
     if (p.memory === undefined) continue
-    store.push(...p.memory.storeBytes)
-    rss.push(...p.memory.processRssBytes)
-    priv.push(...p.memory.storePrivateBytes)
-    if (p.memory.perThreadBytes !== undefined) thread.push(p.memory.perThreadBytes)
+    if (p.kind === 'processes' && (widest === undefined || p.readers > widest.readers)) widest = p
+    if (p.memory.thread !== undefined) {
+      growth += p.memory.thread.growthBytes
+      added += p.memory.thread.newReaders
+    }
   }
-  const m = (xs: number[]): number | undefined => (xs.length > 0 ? median(xs) : undefined)
-  const threadStore = m(thread)
+  const m = (xs: readonly number[] | undefined): number | undefined =>
+    xs !== undefined && xs.length > 0 ? median(xs) : undefined
+  const processStore = m(widest?.memory?.storeBytes)
+  const rss = m(widest?.memory?.processRssBytes)
+  const processPrivate = m(widest?.memory?.storePrivateBytes)
+  const threadStore = added > 0 ? growth / added : undefined
   return {
-    ...(store.length > 0 ? { processStore: m(store)! } : {}),
-    ...(rss.length > 0 && d.bareNodeRssBytes > 0
-      ? { processOverBare: m(rss)! - d.bareNodeRssBytes }
+    ...(processStore !== undefined ? { processStore } : {}),
+    ...(rss !== undefined && d.bareNodeRssBytes > 0
+      ? { processOverBare: rss - d.bareNodeRssBytes }
       : {}),
-    ...(priv.length > 0 ? { processPrivate: m(priv)! } : {}),
+    ...(processPrivate !== undefined ? { processPrivate } : {}),
     ...(threadStore !== undefined ? { threadStore } : {}),
     ...(threadStore !== undefined && d.threadBaseBytes !== undefined
       ? { threadTotal: threadStore + d.threadBaseBytes }
