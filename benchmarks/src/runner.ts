@@ -451,7 +451,8 @@ async function concurrent(
   return performance.now() - t0
 }
 
-async function runWorkload(run: Run, w: Workload): Promise<WorkloadResult> {
+/** Runs one workload; undefined when it is not run in this repetition (readers after the first). */
+async function runWorkload(run: Run, w: Workload): Promise<WorkloadResult | undefined> {
   const durability = effectiveDurability(w, run.config.durability)
   const caps = getEngine(run.config.engine).capabilities
   const n = run.config.scale
@@ -469,8 +470,10 @@ async function runWorkload(run: Run, w: Workload): Promise<WorkloadResult> {
   }
   if (w.kind === 'scan' && !caps.range) return empty
   if (w.kind === 'readers') {
-    // Timed phases of a few seconds each: AlexStorage and LMDB, first repetition only.
-    if (!READERS_ENGINES.includes(run.config.engine) || run.config.rep !== 1) return empty
+    // Timed phases of a few seconds each: AlexStorage and LMDB, first repetition only (no
+    // result at all in the others, so the medians are of the one run).
+    if (!READERS_ENGINES.includes(run.config.engine)) return empty
+    if (run.config.rep !== 1) return undefined
     return readersWorkload(run, w, durability)
   }
   await run.ensureDurability(durability)
@@ -635,7 +638,7 @@ export async function runEngine(config: ChildConfig, send: Send): Promise<void> 
     for (const id of config.workloads) {
       if (id === 'load') continue
       const result = await runWorkload(run, workloadById(id))
-      send({ type: 'result', result })
+      if (result !== undefined) send({ type: 'result', result })
     }
     run.progress('verify', 0, 1)
     const finalVerified = finalVerify(run, new Random(config.seed ^ 0xabcdef))
