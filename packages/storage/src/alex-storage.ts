@@ -2,11 +2,14 @@ import { resolve } from 'node:path'
 import type { AlexIndex, NormalizedRange } from '@alex/index'
 import { type FileSystem, nodeFileSystem, type Wal } from '@alex/wal'
 import { type BackupOptions, type BackupResult, checkBackupRequest, runBackup } from './backup.js'
+import { type Change, ChangeFeeds, type ChangesOptions } from './change-feed.js'
 import { Checkpointer } from './checkpoint.js'
 import { compact } from './compaction.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
+import { walPath } from './file-names.js'
 import { LOCATION_LONG, RECORD_HEADER_SIZE, RECORD_KEY, RECORD_TYPE, TYPE_PUT } from './format.js'
 import type { StoreLock } from './lock-file.js'
+import { LogRetention } from './log-retention.js'
 import { Maintenance } from './maintenance.js'
 import { prepareDir } from './open-directory.js'
 import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
@@ -102,6 +105,18 @@ export class AlexStorage {
     segments: () => this.segments,
     closed: () => (this.state === OPEN ? undefined : this.closedError()),
   }
+  /**
+   * The log's retention floor (log-retention.ts): change feeds, and readers, hold the log from
+   * the LSN they still need; installed on every log the store opens.
+   */
+  private readonly logRetention = new LogRetention()
+  /** The change feeds (`changes()`, change-feed.ts), woken after every apply step. */
+  private readonly changeFeeds = new ChangeFeeds({
+    fs: () => this.fs,
+    walDir: () => walPath(this.dir),
+    appliedLsn: () => this.writes.appliedLsn,
+    retention: this.logRetention,
+  })
 
   private constructor(
     dir: string,
@@ -126,6 +141,7 @@ export class AlexStorage {
   private install(state: RecoveredState): void {
     const options = this.options
     this.wal = state.wal
+    this.wal.setRetentionFloor(() => this.logRetention.floor())
     this.index = state.index
     this.segments = state.segments
     this.bufs = state.segments.bufs
@@ -142,7 +158,10 @@ export class AlexStorage {
       this.segments,
       this.failure,
       state.appliedLsn,
-      () => this.maintenance.check(),
+      () => {
+        this.maintenance.check()
+        this.changeFeeds.notifyApplied()
+      },
       this.history,
     )
     const layers = {
@@ -301,6 +320,23 @@ export class AlexStorage {
   values(range?: RangeOptions): IterableIterator<Uint8Array> {
     if (this.state !== OPEN) throw this.closedError()
     return this.iterate(checkRange(range), 2) as IterableIterator<Uint8Array>
+  }
+
+  /**
+   * The change feed: every put and delete after LSN `since` (default: the current LSN, so only
+   * new changes), in LSN order (a batch's operations have consecutive LSNs), then each new one
+   * as it becomes visible, until the loop breaks (`return()`), `limit` changes were delivered,
+   * or the store closes (then it ends cleanly). Store `change.lsn` and pass it as `since` to
+   * resume without a gap or a repeat. Values are copies. The feed pulls: it reads the log from
+   * disk when asked, so a slow consumer makes the writer buffer nothing; while open it keeps the
+   * log segments it still needs (`logRetainBytes`/`logRetainMs` keep them for consumers that
+   * stop and come back). The first `next()` rejects with `ERR_LSN_TRIMMED` (`oldestLsn`) if the
+   * log no longer holds the changes after `since`. Throws `ERR_INVALID_ARGUMENT` (bad options,
+   * `since` above the current LSN) or `ERR_CLOSED`.
+   */
+  changes(options?: ChangesOptions): AsyncIterableIterator<Change> {
+    if (this.state !== OPEN) throw this.closedError()
+    return this.changeFeeds.open(options)
   }
 
   private *iterate(range: NormalizedRange, mode: 0 | 1 | 2): Generator<unknown> {
@@ -488,6 +524,7 @@ export class AlexStorage {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing
     this.state = CLOSING
+    this.changeFeeds.closeAll() // every feed ends: a waiting next() resolves done
     this.closing = this.shutDown()
     return this.closing
   }

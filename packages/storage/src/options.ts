@@ -47,6 +47,18 @@ export interface AlexStorageOptions {
   recovery?: RecoveryMode
   /** Size at which the log starts a new segment file (default: @alex/wal's, 64 MiB). */
   walSegmentBytes?: number
+  /**
+   * Log retention by size (default 0): when a checkpoint deletes the log segments it covers, it
+   * keeps the newest of them up to at least this many bytes, so that a change feed
+   * (`changes({ since })`) that stopped can resume from an LSN the snapshot already covers. Also
+   * applies at open. An open feed keeps what it still needs regardless.
+   */
+  logRetainBytes?: number
+  /**
+   * Log retention by age (default 0): covered log segments sealed less than this many ms ago
+   * are kept (the seal time is kept in memory: a reopen counts as sealing them again).
+   */
+  logRetainMs?: number
   /** File-system implementation (default: the real one). For tests with fault injection. */
   fs?: FileSystem
 }
@@ -67,6 +79,8 @@ export interface ResolvedOptions {
   compactionMinBytes: number
   recovery: RecoveryMode
   walSegmentBytes: number | undefined
+  logRetainBytes: number
+  logRetainMs: number
   fs: FileSystem | undefined
 }
 
@@ -87,6 +101,8 @@ export const DEFAULTS = {
   compactionThreshold: 0.5,
   compactionMinBytes: 16 * MiB,
   recovery: 'tolerate-torn-tail',
+  logRetainBytes: 0,
+  logRetainMs: 0,
 } as const
 
 /** Every key of `AlexStorageOptions` (the record type makes the compiler keep it complete). */
@@ -105,6 +121,8 @@ const OPTION_KEYS: Readonly<Record<keyof AlexStorageOptions, true>> = {
   compactionMinBytes: true,
   recovery: true,
   walSegmentBytes: true,
+  logRetainBytes: true,
+  logRetainMs: true,
   fs: true,
 }
 const KNOWN_OPTIONS = Object.keys(OPTION_KEYS)
@@ -212,6 +230,14 @@ export function resolveOptions(options: AlexStorageOptions | undefined): Resolve
       o.walSegmentBytes === undefined
         ? undefined
         : integer('walSegmentBytes', o.walSegmentBytes, 0, 4096, 2 ** 32),
+    logRetainBytes: integer(
+      'logRetainBytes',
+      o.logRetainBytes,
+      DEFAULTS.logRetainBytes,
+      0,
+      2 ** 50,
+    ),
+    logRetainMs: integer('logRetainMs', o.logRetainMs, DEFAULTS.logRetainMs, 0, 2 ** 50),
     fs: o.fs,
   }
 }

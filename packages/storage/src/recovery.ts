@@ -111,6 +111,8 @@ function logOptions(options: ResolvedOptions, fs: FileSystem): WalOptions {
     blockingSync: options.blockingSync,
     maxValueBytes: options.maxValueBytes,
     recovery: options.recovery,
+    retainBytes: options.logRetainBytes,
+    retainMs: options.logRetainMs,
     fs,
   }
   if (options.walSegmentBytes !== undefined) walOptions.segmentBytes = options.walSegmentBytes

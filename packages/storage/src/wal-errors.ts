@@ -29,6 +29,11 @@ export function toStorageError(err: unknown): AlexStorageError {
       return new AlexStorageError(ErrorCode.CLOSED, err.message, { cause: err })
     case 'ERR_INVALID_ARGUMENT':
       return new AlexStorageError(ErrorCode.INVALID_ARGUMENT, err.message, { cause: err })
+    case 'ERR_LSN_TRIMMED':
+      return new AlexStorageError(ErrorCode.LSN_TRIMMED, err.message, {
+        oldestLsn: err.oldestLsn,
+        cause: err,
+      })
     default:
       return storeFailed(err)
   }
