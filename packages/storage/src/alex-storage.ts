@@ -490,6 +490,7 @@ export class AlexStorage {
         dir: this.dir,
         exclusive: (task) => this.maintenance.exclusive(task),
         checkpoint: () => this.checkpointer.run([], 0),
+        isBehind: () => this.checkpointer.isBehind(),
         segments: () => this.segments.list(),
       },
       dest,

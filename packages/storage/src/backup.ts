@@ -1,4 +1,4 @@
-import { linkSync } from 'node:fs'
+import { constants, copyFileSync, linkSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { NodeFileSystem, Wal } from '@alex/wal'
 import type { FileHandle, FileSystem } from '@alex/wal/io'
@@ -57,6 +57,8 @@ export interface BackupSource {
   exclusive: (task: () => Promise<void>) => Promise<void>
   /** Runs a checkpoint (inside the chain). */
   checkpoint: () => Promise<void>
+  /** True if writes were applied (or segments created) since the newest snapshot. */
+  isBehind: () => boolean
   /** The store's segments now (to know which files are final). */
   segments: () => readonly DataSegment[]
 }
@@ -141,7 +143,9 @@ export async function runBackup(
   let result: BackupResult | undefined
   let copyError: unknown
   await source.exclusive(async () => {
-    await source.checkpoint()
+    // A store with nothing applied since its newest snapshot needs no new one: that snapshot and
+    // the segment bytes it trusts are durable already (a checkpoint made them so).
+    if (source.isBehind() || newestSnapshot(source) === undefined) await source.checkpoint()
     // Anything the copy throws is caught here: the store's maintenance chain must not take a
     // problem of the destination for a failure of the store.
     try {
@@ -161,9 +165,9 @@ async function copyAt(
   onProgress: ((progress: BackupProgress) => void) | undefined,
 ): Promise<BackupResult> {
   const { fs, dir } = source
-  // The newest snapshot is the one the checkpoint just made durable (nothing else writes one
+  // The newest snapshot is the store's state at the LSN last applied (nothing else writes one
   // while the chain is held), and every segment it names stays until the chain is released.
-  const seq = classifyNames(fs.readdir(dir)).snapshots[0]!
+  const seq = newestSnapshot(source)!
   const snapshotBytes = readWholeFile(fs, join(dir, snapshotName(seq)))
   const snapshot = decodeSnapshot(snapshotBytes, join(dir, snapshotName(seq)), seq)
   const plan = planFiles(source.segments(), snapshot.segments)
@@ -179,17 +183,20 @@ async function copyAt(
   checkDestination(fs, dest) // again: time passed while the chain was busy
   await createMarked(fs, dest)
   report()
-  const link = fs instanceof NodeFileSystem
+  const real = fs instanceof NodeFileSystem
   for (const file of plan) {
     const from = join(dir, file.name)
     const to = join(dest, file.name)
-    if (!(file.final && link && tryLink(from, to))) {
+    if (real && file.final && tryLink(from, to)) {
+      progress.bytes += file.length
+    } else if (real && file.final) {
+      await copyWhole(fs, from, to)
+      progress.bytes += file.length
+    } else {
       await copyPrefix(fs, from, to, file.length, (n) => {
         progress.bytes += n
         report()
       })
-    } else {
-      progress.bytes += file.length
     }
     progress.files++
     report()
@@ -199,6 +206,11 @@ async function copyAt(
   fs.unlink(join(dest, BACKUP_INCOMPLETE))
   await fs.syncDir(dest)
   return { lsn: snapshot.lsn, bytes: progress.totalBytes, files: progress.totalFiles }
+}
+
+/** The newest snapshot's sequence number, if there is one. */
+function newestSnapshot(source: BackupSource): number | undefined {
+  return classifyNames(source.fs.readdir(source.dir)).snapshots[0]
 }
 
 /**
@@ -247,6 +259,20 @@ function tryLink(from: string, to: string): boolean {
   } catch (err) {
     if (NO_LINK.has((err as NodeJS.ErrnoException).code ?? '')) return false
     throw err
+  }
+}
+
+/**
+ * Copies a final file whole by the kernel's own means (`copy_file_range` where it can), then
+ * fsyncs the copy. For the real file system only.
+ */
+async function copyWhole(fs: FileSystem, from: string, to: string): Promise<void> {
+  copyFileSync(from, to, constants.COPYFILE_EXCL)
+  const handle = fs.open(to, 'r+')
+  try {
+    await handle.sync()
+  } finally {
+    handle.close()
   }
 }
 

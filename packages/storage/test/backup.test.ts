@@ -215,6 +215,22 @@ describe('backup, edge cases', () => {
     await expectStore(dest, new Map(), 0)
   })
 
+  it('needs no new checkpoint when nothing was written since the last one', async () => {
+    const dir = fresh('idle')
+    const db = await AlexStorage.open(dir)
+    for (let k = 0; k < 50; k++) await db.put(k, valueFor(k, 4, 40))
+    const first = await db.backup(fresh('idle-copy'))
+    const checkpoints = db.stats().checkpoints
+    const dest = fresh('idle-copy')
+    const second = await db.backup(dest)
+    expect(db.stats().checkpoints).toBe(checkpoints) // the newest snapshot served as it was
+    expect(second.lsn).toBe(first.lsn)
+    await db.close()
+    const want = new Map<number, Uint8Array>()
+    for (let k = 0; k < 50; k++) want.set(k, valueFor(k, 4, 40))
+    await expectStore(dest, want, second.lsn)
+  })
+
   it('accepts an existing empty directory as the destination', async () => {
     const dir = fresh('emptydest')
     const db = await AlexStorage.open(dir)
