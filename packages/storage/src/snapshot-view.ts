@@ -28,6 +28,20 @@ export interface SnapshotSource {
   closed(): AlexStorageError | undefined
 }
 
+/** One iteration's buffers: what the index and history gave, and the chunk to yield. */
+interface Chunk {
+  ikeys: Float64Array
+  ilocs: Float64Array | null
+  hkeys: Float64Array
+  merged: Float64Array
+  /** The chunk's keys (`ikeys` when no history key was in range, else `merged`), `n` of them. */
+  keys: Float64Array
+  values: Uint8Array[]
+  n: number
+}
+
+const EMPTY = new Float64Array(0)
+
 /** What the finalizer needs to release a snapshot nobody references: never the snapshot. */
 interface Held {
   history: VersionHistory
@@ -148,79 +162,94 @@ export class Snapshot {
   }
 
   /**
-   * Iterates the state at `lsn`: merges, a chunk at a time, the index's keys (current values)
-   * with the history's keys (keys changed since some open snapshot, deleted ones included). Each
-   * chunk is complete up to its frontier, the nearer of the two streams' last keys when a stream
-   * filled its chunk; the next chunk resumes after it. Values are read when the chunk is.
+   * Iterates the state at `lsn`, a chunk at a time (`readChunk`); each chunk's keys and values
+   * are taken when it is read, and yielded one by one with a check before each.
    */
   private *iterate(range: NormalizedRange, mode: 0 | 1 | 2): Generator<unknown> {
-    const history = this.held.history
-    const lsn = this.lsn
-    const reverse = range.reverse
     const size = Math.min(ITERATION_CHUNK, range.limit)
-    const ikeys = new Float64Array(size)
-    const ilocs = mode === 1 ? null : new Float64Array(size)
-    const hkeys = new Float64Array(size)
-    const outKeys: number[] = []
-    const outValues: Uint8Array[] = []
+    const chunk: Chunk = {
+      ikeys: new Float64Array(size),
+      ilocs: mode === 1 ? null : new Float64Array(size),
+      hkeys: new Float64Array(size),
+      merged: new Float64Array(size),
+      keys: EMPTY,
+      values: [],
+      n: 0,
+    }
     let remaining = range.limit
     let cursor: number | undefined
     while (remaining > 0) {
       this.check()
-      const r = rangeAfter(range, cursor, size)
-      const ni = this.source.index().scanNormalized(ikeys, ilocs, r)
-      const nh = history.scanKeys(hkeys, r)
-      // Beyond its last key a full chunk may have more: the merge is complete up to the nearer.
-      let frontier: number | undefined = ni === size ? ikeys[ni - 1] : undefined
-      if (nh === size) {
-        const h = hkeys[nh - 1]!
-        if (frontier === undefined || (reverse ? h > frontier : h < frontier)) frontier = h
-      }
-      const segments = this.source.segments()
-      outKeys.length = 0
-      outValues.length = 0
-      let a = 0
-      let b = 0
-      while ((a < ni || b < nh) && outKeys.length < remaining) {
-        let key: number
-        let inIndex = false
-        let inHistory = false
-        const ka = a < ni ? ikeys[a]! : Number.NaN
-        const kb = b < nh ? hkeys[b]! : Number.NaN
-        if (b >= nh || (a < ni && (reverse ? ka >= kb : ka <= kb))) {
-          key = ka
-          inIndex = true
-          a++
-          if (b < nh && kb === ka) {
-            inHistory = true
-            b++
-          }
-        } else {
-          key = kb
-          inHistory = true
-          b++
-        }
-        if (frontier !== undefined && (reverse ? key < frontier : key > frontier)) break
-        let location = inHistory ? history.locationAt(key, lsn) : CURRENT
-        if (location === CURRENT) {
-          if (!inIndex) continue // not in the index: absent now, and unchanged since `lsn`
-          location = ilocs === null ? 0 : ilocs[a - 1]!
-        } else if (location === ABSENT) {
-          continue
-        }
-        outKeys.push(key)
-        if (mode !== 1) outValues.push(valueAt(segments, key, location))
-      }
-      const n = outKeys.length
+      const frontier = this.readChunk(rangeAfter(range, cursor, size), mode, remaining, chunk)
+      const { keys, values, n } = chunk
       for (let i = 0; i < n; i++) {
         this.check() // every step, not only every chunk
-        if (mode === 0) yield [outKeys[i]!, outValues[i]!]
-        else if (mode === 1) yield outKeys[i]!
-        else yield outValues[i]!
+        if (mode === 0) yield [keys[i]!, values[i]!]
+        else if (mode === 1) yield keys[i]!
+        else yield values[i]!
       }
       remaining -= n
       if (frontier === undefined) return
       cursor = frontier
     }
+  }
+
+  /**
+   * Reads the next chunk of `r` (at most `remaining` entries) into `c`: merges the index's keys
+   * (current values) with the history's keys (keys changed since some open snapshot, deleted
+   * ones included). The merge is complete up to the frontier, the nearer of the two streams'
+   * last keys when a stream filled its chunk, which it returns (`undefined`: nothing beyond).
+   * With no history key in range it is the live iteration's chunk.
+   */
+  private readChunk(r: NormalizedRange, mode: 0 | 1 | 2, remaining: number, c: Chunk) {
+    const { ikeys, ilocs, hkeys } = c
+    const size = ikeys.length
+    const reverse = r.reverse
+    const history = this.held.history
+    const ni = this.source.index().scanNormalized(ikeys, ilocs, r)
+    const nh = history.scanKeys(hkeys, r)
+    let frontier: number | undefined = ni === size ? ikeys[ni - 1] : undefined
+    if (nh === size) {
+      const h = hkeys[nh - 1]!
+      if (frontier === undefined || (reverse ? h > frontier : h < frontier)) frontier = h
+    }
+    const segments = this.source.segments()
+    const values = c.values
+    if (nh === 0) {
+      const n = Math.min(ni, remaining)
+      if (ilocs !== null)
+        for (let i = 0; i < n; i++) values[i] = valueAt(segments, ikeys[i]!, ilocs[i]!)
+      c.keys = ikeys
+      c.n = n
+      return frontier
+    }
+    const out = c.merged
+    const lsn = this.lsn
+    let n = 0
+    let a = 0
+    let b = 0
+    while ((a < ni || b < nh) && n < remaining) {
+      const ka = a < ni ? ikeys[a]! : Number.NaN
+      const kb = b < nh ? hkeys[b]! : Number.NaN
+      const fromIndex = b >= nh || (a < ni && (reverse ? ka >= kb : ka <= kb))
+      const key = fromIndex ? ka : kb
+      const inHistory = !fromIndex || kb === ka
+      if (fromIndex) a++
+      if (inHistory) b++
+      if (frontier !== undefined && (reverse ? key < frontier : key > frontier)) break
+      let location = inHistory ? history.locationAt(key, lsn) : CURRENT
+      if (location === CURRENT) {
+        if (!fromIndex) continue // not in the index: absent now, and unchanged since `lsn`
+        location = ilocs === null ? 0 : ilocs[a - 1]!
+      } else if (location === ABSENT) {
+        continue
+      }
+      out[n] = key
+      if (mode !== 1) values[n] = valueAt(segments, key, location)
+      n++
+    }
+    c.keys = out
+    c.n = n
+    return frontier
   }
 }

@@ -1,4 +1,5 @@
 import { AlexIndex, type NormalizedRange } from '@alex/index'
+import { NumberMap } from './number-map.js'
 
 /** `locationAt`: the key's value at that LSN is its current one (read the index). */
 export const CURRENT = -2
@@ -59,8 +60,16 @@ export class VersionHistory {
   private first = 0
   /** Sequence number the next change gets. */
   private end = 0
-  /** Each key with changes kept -> sequence number of its newest change. */
-  private readonly tails = new AlexIndex()
+  /** Each key with changes kept -> sequence number of its newest change (point lookups). */
+  private readonly tails = new NumberMap()
+  /**
+   * The keys of `tails` in order, for iteration, maintained lazily (`orderedKeys`): a superset
+   * (pruned keys stay until a rebuild; a key without changes reads as "current", so an extra key
+   * is harmless, a missing one would not be), `undefined` when it must be rebuilt from `tails`.
+   */
+  private ordered: AlexIndex | undefined
+  /** Keys added to `tails` since `ordered` was last brought up to date. */
+  private added: number[] = []
   private listener: ((oldestLsn: number) => void) | undefined
 
   /** Number of open snapshots. */
@@ -97,8 +106,9 @@ export class VersionHistory {
     this.keys[i] = key
     this.olds[i] = oldLocation === undefined ? ABSENT : oldLocation
     this.lsns[i] = lsn
-    const prev = this.tails.swap(key, seq)
-    this.prevs[i] = prev === undefined ? -1 : prev
+    const prev = this.tails.set(key, seq)
+    this.prevs[i] = prev
+    if (prev < 0 && this.ordered !== undefined) this.noteAdded(key)
   }
 
   /**
@@ -108,7 +118,7 @@ export class VersionHistory {
   locationAt(key: number, lsn: number): number {
     if (this.tails.size === 0) return CURRENT
     let seq = this.tails.get(key)
-    if (seq === undefined) return CURRENT
+    if (seq < 0) return CURRENT
     let found = -1
     const first = this.first
     const base = this.base
@@ -122,7 +132,36 @@ export class VersionHistory {
   /** Copies the keys with changes kept within `range`, in its order, into `out`; returns how many. */
   scanKeys(out: Float64Array, range: NormalizedRange): number {
     if (this.tails.size === 0) return 0
-    return this.tails.scanNormalized(out, null, range)
+    return this.orderedKeys().scanNormalized(out, null, range)
+  }
+
+  /**
+   * The ordered keys, brought up to date: rebuilt from `tails` (sorted, bulk-loaded) when
+   * missing or mostly stale (pruned keys), else the keys added since inserted. Iteration pays for
+   * the order, not every write.
+   */
+  private orderedKeys(): AlexIndex {
+    let ordered = this.ordered
+    if (ordered !== undefined && ordered.size > 2 * this.tails.size + 1024) ordered = undefined
+    if (ordered === undefined) {
+      const keys = this.tails.keysArray().sort()
+      ordered = AlexIndex.from(keys, new Float64Array(keys.length))
+      this.ordered = ordered
+    } else {
+      for (const key of this.added) ordered.set(key, 0)
+    }
+    this.added = []
+    return ordered
+  }
+
+  /** A key entered `tails`: remembered for `ordered`, or `ordered` dropped if that is cheaper. */
+  private noteAdded(key: number): void {
+    const added = this.added
+    added.push(key)
+    if (added.length > 1024 && added.length > this.tails.size) {
+      this.ordered = undefined // rebuilding costs less than catching up
+      this.added = []
+    }
   }
 
   /** Registers a snapshot at `lsn` (the applied LSN when it is taken). */
@@ -226,6 +265,8 @@ export class VersionHistory {
   private clear(): void {
     this.recording = false
     if (this.tails.size > 0) this.tails.clear()
+    this.ordered = undefined
+    this.added = []
     this.base = 0
     this.first = 0
     this.end = 0

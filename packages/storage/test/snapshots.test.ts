@@ -141,6 +141,24 @@ describe('snapshot reads', () => {
     await db.close()
   })
 
+  it('db.entries() stays live by default; snap.entries() is the consistent one', async () => {
+    const db = await AlexStorage.open(dir, OPTIONS)
+    await fill(db, 600, 1, 10)
+    const snap = db.snapshot()
+    const live = db.keys({ gte: 0 })
+    const frozen = snap.keys({ gte: 0 })
+    for (let i = 0; i < 300; i++) {
+      live.next()
+      frozen.next()
+    }
+    await db.put(599.5, v(599, 2, 10)) // ahead of both positions
+    await db.delete(599)
+    expect([...live].slice(-2)).toEqual([598, 599.5])
+    expect([...frozen].slice(-2)).toEqual([598, 599])
+    snap.release()
+    await db.close()
+  })
+
   it('verifies identity like get: a record of another key is ERR_CORRUPTION', async () => {
     const db = await AlexStorage.open(dir, OPTIONS)
     await db.put(1, v(1, 1))
