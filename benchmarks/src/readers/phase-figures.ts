@@ -12,7 +12,7 @@ import {
   STALENESS_TAIL_MS,
   type StalenessSummary,
 } from './plan.js'
-import type { FromReader } from './reader-protocol.js'
+import type { FromReader, MemoryReading } from './reader-protocol.js'
 import { visibilityDelays } from './staleness.js'
 
 /** One reader's answer to `run`. */
@@ -63,10 +63,21 @@ export function stalenessOf(
 export function memoryOf(
   readers: readonly ReaderReport[],
   thread?: { readonly growthBytes: number; readonly newReaders: number },
+  idle: readonly MemoryReading[] = [],
 ): PhaseMemory {
   if (thread !== undefined) {
-    return { storeBytes: [], processRssBytes: [], storePrivateBytes: [], thread }
+    return {
+      storeBytes: [],
+      processRssBytes: [],
+      storePrivateBytes: [],
+      processPrivateBytes: [],
+      idleRssBytes: [],
+      idlePrivateBytes: [],
+      thread,
+    }
   }
+  const idlePriv: number[] = []
+  for (const r of idle) if (r.priv !== undefined) idlePriv.push(r.priv)
   const priv: number[] = []
   for (const r of readers) {
     if (r.before.priv !== undefined && r.after.priv !== undefined) {
@@ -77,6 +88,9 @@ export function memoryOf(
     storeBytes: readers.map((r) => r.after.rss - r.before.rss),
     processRssBytes: readers.map((r) => r.after.rss),
     storePrivateBytes: priv,
+    processPrivateBytes: readers.flatMap((r) => (r.after.priv !== undefined ? [r.after.priv] : [])),
+    idleRssBytes: idle.map((r) => r.rss),
+    idlePrivateBytes: idlePriv,
   }
 }
 
@@ -91,6 +105,8 @@ export function phaseFigures(
     readonly thread?: { readonly growthBytes: number; readonly newReaders: number }
     readonly writerSaw?: { count: number; maxLagMs: number }
     readonly opens?: { readonly openMs: readonly number[]; readonly warmMs: readonly number[] }
+    /** Processes of the pool that have not opened the store, read after the phase. */
+    readonly idle?: readonly MemoryReading[]
   } = {},
 ): PhaseResult {
   const windowMs = w.endMs - w.startMs
@@ -119,7 +135,7 @@ export function phaseFigures(
     ...(readers.length > 0
       ? {
           staleness: stalenessOf(writer.acks, readers, w),
-          memory: memoryOf(readers, extra.thread),
+          memory: memoryOf(readers, extra.thread, extra.idle),
         }
       : {}),
     ...(extra.opens !== undefined && extra.opens.openMs.length > 0 ? { opens: extra.opens } : {}),

@@ -115,6 +115,14 @@ export interface PhaseMemory {
   readonly storeBytes: readonly number[]
   /** Per reader process: its RSS after the reads (harness included). */
   readonly processRssBytes: readonly number[]
+  /** Per reader process: its private bytes after the reads (where /proc is there). */
+  readonly processPrivateBytes: readonly number[]
+  /**
+   * RSS and private bytes of the pool's processes that have not opened the store (same start,
+   * same data set, same GC), read at the same time: the baseline of the open ones.
+   */
+  readonly idleRssBytes: readonly number[]
+  readonly idlePrivateBytes: readonly number[]
   /**
    * Per reader process: growth of its private memory (Private_Clean + Private_Dirty of
    * /proc/self/smaps_rollup) over the same span; RSS also counts shared file pages, such as

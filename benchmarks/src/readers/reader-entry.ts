@@ -4,7 +4,8 @@
  * values against, says `ready`, then obeys the coordinator (reader-protocol.ts): `open` opens the
  * store read-only (AlexStorage follows the live writer) and reads a quarter of the keys to warm its
  * caches (read-loop.ts warmPass), `run` reads until the window's end and
- * answers with its figures and every mark it saw, `close` closes the store, `exit` ends it.
+ * answers with its figures and every mark it saw, `memory` collects garbage and reports RSS,
+ * `close` closes the store, `exit` ends it.
  * A wrong value is reported with `correctness: true`, which fails the bench.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
@@ -66,6 +67,8 @@ async function handle(m: ToReader): Promise<void> {
       before,
       after,
     })
+  } else if (m.type === 'memory') {
+    send({ type: 'memory', reading: settledMemory() })
   } else if (m.type === 'close') {
     await store?.close()
     store = undefined

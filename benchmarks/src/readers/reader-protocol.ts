@@ -34,6 +34,8 @@ export type ToReader =
       readonly seed: number
     }
   | { readonly type: 'close' }
+  /** A full GC, then the memory reading. */
+  | { readonly type: 'memory' }
   | { readonly type: 'exit' }
 
 /** Reader -> coordinator. */
@@ -61,4 +63,5 @@ export type FromReader =
       readonly after: MemoryReading
     }
   | { readonly type: 'closed' }
+  | { readonly type: 'memory'; readonly reading: MemoryReading }
   | { readonly type: 'error'; readonly message: string; readonly correctness: boolean }

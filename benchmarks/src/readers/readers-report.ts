@@ -232,7 +232,7 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
   )
   L.push('')
   L.push(
-    '| reader | store’s memory per reader (open + reads) | private memory growth | whole reader over a bare `node` |',
+    '| reader | extra RSS per reader | extra private memory per reader | whole reader process over a bare `node` |',
   )
   L.push('| --- | ---: | ---: | ---: |')
   for (const d of details.values()) L.push(...memoryRows(names.get(d.engine) ?? d.engine, d))
@@ -247,7 +247,7 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
     '- **reads/s, all readers**: the sum of each reader’s gets per second over the window (each reader’s own count and time); every 8th get is timed for the percentiles. **Staleness**: for each durable put and each reader, the time from the put’s acknowledgement in the writer to the first moment the reader showed it (AlexStorage: `reader.lsn` reached the LSN the writer showed after the put; LMDB: a sequence number the writer puts in the same transaction), on one clock shared by every process (`process.hrtime.bigint()`, CLOCK_MONOTONIC); a reader looks after every 256 gets, so the figures include up to one such chunk. Puts acknowledged in the window’s last 100 ms are left out; a put no reader had shown by the end counts with the time it had waited and is reported as unseen.',
   )
   L.push(
-    '- **Memory**: per reader process, the growth of its RSS from just before its open to just after its reads, both after a full GC (the index it rebuilt and the values it cached), and of its private memory (RSS also counts pages of mapped files, such as LMDB’s map, which every process shares through the page cache; a negative growth means the process gave back more private memory than the open and the reads took); “whole reader over a bare `node`”: a reader process’s RSS minus a bare `node -e` process’s, harness included (the data set it rebuilds to check values is about 12 bytes per key plus 1 MiB). Per reader thread: the writer process’s RSS growth per reader over a phase, and with each idle worker’s own cost (its isolate, modules and the harness’s data).',
+    '- **Memory**: per reader process, its RSS minus that of a process of the same pool that has not opened the store (same start, same data set, both read at the same moment after a full GC), in the widest phase that still had such a process: the index the reader rebuilt and the values it cached; the same for private memory (RSS also counts pages of mapped files, such as LMDB’s map, which every process shares through the page cache); “whole reader over a bare `node`”: a reader process’s RSS minus a bare `node -e` process’s, harness included (the data set it rebuilds to check values, about 12 bytes per key plus 1 MiB, and the TypeScript loader). Per reader thread: the writer process’s RSS growth per added reader thread over the thread phases, every isolate having collected its garbage, and with each idle worker’s own cost (its isolate, modules and the harness’s data).',
   )
   L.push(
     `- With ${results.machine.cores} cores, a writer and ${results.machine.cores} busy readers already want every core: more readers share the same cores, so the aggregate cannot grow beyond ${results.machine.cores} readers’ worth and the writer and the readers’ following wait for CPU.`,

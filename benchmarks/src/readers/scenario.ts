@@ -30,7 +30,7 @@ import {
 } from './plan.js'
 import { readLoop, warmPass } from './read-loop.js'
 import { ReaderFailed, ReaderPool } from './reader-pool.js'
-import type { FromReader } from './reader-protocol.js'
+import type { FromReader, MemoryReading } from './reader-protocol.js'
 import { openWriter, type WriterStore } from './stores.js'
 import { ValueCheck, writeVersions } from './value-check.js'
 import { pacedWrites, WritePlan } from './writer.js'
@@ -108,6 +108,12 @@ function writerWrong(ctx: ReadersContext, k: number, v: Uint8Array | undefined):
   )
 }
 
+/** This process's memory after every worker of `pool` and this thread collected garbage. */
+async function settledPool(pool: ReaderPool): Promise<MemoryReading> {
+  await pool.all(POOL_SIZE, { type: 'memory' }, 'memory')
+  return settledMemory()
+}
+
 async function runPhase(
   s: Session,
   spec: PhaseSpec,
@@ -120,7 +126,9 @@ async function runPhase(
   const kind = spec.kind === 'threads' ? 'threads' : 'processes'
   const readers = k > 0 ? s.pools[kind] : undefined
   const already = readers !== undefined ? s.open[kind] : 0
-  const threadBefore = spec.kind === 'threads' ? settledMemory() : undefined
+  // Threads share the writer's RSS: every isolate collects its garbage before the readings.
+  const threadBefore =
+    spec.kind === 'threads' && readers !== undefined ? await settledPool(readers) : undefined
   let opened: Extract<FromReader, { type: 'opened' }>[] = []
   if (readers !== undefined && k > already) {
     opened = await readers.range(already, k, { type: 'open' }, 'opened')
@@ -148,9 +156,17 @@ async function runPhase(
   for (const r of reports) s.verified += r.verified
   const writerSaw = k > 0 ? s.writer.readers() : undefined
   const thread =
-    threadBefore !== undefined
-      ? { growthBytes: settledMemory().rss - threadBefore.rss, newReaders: k - already }
+    threadBefore !== undefined && readers !== undefined
+      ? {
+          growthBytes: (await settledPool(readers)).rss - threadBefore.rss,
+          newReaders: k - already,
+        }
       : undefined
+  // Processes: the pool's processes that never opened the store are the baseline of the others.
+  const idle =
+    spec.kind === 'processes' && readers !== undefined
+      ? (await readers.range(k, POOL_SIZE, { type: 'memory' }, 'memory')).map((m) => m.reading)
+      : []
   if (readers !== undefined && lastOfKind) {
     await readers.all(k, { type: 'close' }, 'closed')
     s.open[kind] = 0
@@ -160,10 +176,16 @@ async function runPhase(
     ...(thread !== undefined ? { thread } : {}),
     ...(writerSaw !== undefined ? { writerSaw } : {}),
     opens: { openMs: opened.map((o) => o.openMs), warmMs: opened.map((o) => o.warmMs) },
+    idle,
   })
 }
 
-async function phasesWithPools(s: Session, origin: string, versionsFile: string) {
+async function phasesWithPools(
+  s: Session,
+  origin: string,
+  versionsFile: string,
+  meanwhile: () => Promise<void>,
+) {
   const { ctx } = s
   const recipe = {
     seed: ctx.seed,
@@ -177,15 +199,22 @@ async function phasesWithPools(s: Session, origin: string, versionsFile: string)
   const phases = phasesFor(ctx.engine)
   const results: PhaseResult[] = []
   let threadBaseBytes: number | undefined
-  const processes = await ReaderPool.start('processes', POOL_SIZE, init)
-  s.pools.processes = processes
+  const starting = ReaderPool.start('processes', POOL_SIZE, init).then((pool) => {
+    s.pools.processes = pool
+    return pool
+  })
+  const [started, warmed] = await Promise.allSettled([starting, meanwhile()])
+  if (started.status === 'rejected') throw started.reason
+  if (warmed.status === 'rejected') throw warmed.reason
+  const processes = started.value
   for (const [i, spec] of phases.entries()) {
     if (spec.kind === 'threads' && s.pools.threads === undefined) {
       await processes.stop()
       s.pools.processes = undefined
       const before = settledMemory()
-      s.pools.threads = await ReaderPool.start('threads', POOL_SIZE, init)
-      threadBaseBytes = (settledMemory().rss - before.rss) / POOL_SIZE
+      const threads = await ReaderPool.start('threads', POOL_SIZE, init)
+      s.pools.threads = threads
+      threadBaseBytes = ((await settledPool(threads)).rss - before.rss) / POOL_SIZE
     }
     const next = phases[i + 1]
     results.push(await runPhase(s, spec, i, next === undefined || next.kind !== spec.kind))
@@ -221,13 +250,17 @@ export async function runReaders(ctx: ReadersContext): Promise<ReadersDetail> {
   let out: Awaited<ReturnType<typeof phasesWithPools>>
   let writerWarmMs = 0
   try {
-    // The writer's caches are cold after its open, like a fresh reader's: warm them alike.
-    const tWarm = performance.now()
-    s.verified += await warmPass({ get: (key) => writer.get(key), mark: () => 0 }, check, (k, v) =>
-      writerWrong(ctx, k, v),
-    )
-    writerWarmMs = performance.now() - tWarm
-    out = await phasesWithPools(s, origin, versionsFile)
+    // The writer's caches are cold after its open, like a fresh reader's: warm them alike,
+    // while the reader processes start (nothing is measured yet).
+    out = await phasesWithPools(s, origin, versionsFile, async () => {
+      const tWarm = performance.now()
+      s.verified += await warmPass(
+        { get: (key) => writer.get(key), mark: () => 0 },
+        check,
+        (k, v) => writerWrong(ctx, k, v),
+      )
+      writerWarmMs = performance.now() - tWarm
+    })
   } catch (err) {
     if (err instanceof ReaderFailed && err.correctness) ctx.fail(err.message)
     throw err

@@ -50,6 +50,9 @@ function ph(id: string, rate: number, put: [number, number], staleP99Ms?: number
             storeBytes: Array.from({ length: readers }, () => 30e6),
             processRssBytes: Array.from({ length: readers }, () => 100e6),
             storePrivateBytes: Array.from({ length: readers }, () => 28e6),
+            processPrivateBytes: Array.from({ length: readers }, () => 90e6),
+            idleRssBytes: Array.from({ length: 4 - readers }, () => 60e6),
+            idlePrivateBytes: Array.from({ length: 4 - readers }, () => 55e6),
           },
         }
       : {}),
@@ -107,12 +110,37 @@ describe('readersTargets', () => {
 })
 
 describe('readerMemory', () => {
-  it('takes medians over the readers, and the RSS over a bare node process', () => {
+  it('compares open reader processes with idle ones of the same pool, and with a bare node', () => {
     const m = readerMemory(alex)
-    expect(m.processStore).toBe(30e6)
-    expect(m.processPrivate).toBe(28e6)
+    // processes-2 is the widest phase with idle processes: 100 MB open against 60 MB idle.
+    expect(m.processStore).toBe(40e6)
+    expect(m.processPrivate).toBe(35e6)
     expect(m.processOverBare).toBe(60e6)
     expect(m.threadStore).toBeUndefined()
+  })
+
+  it('falls back to each reader’s growth without idle processes, and sums thread growth', () => {
+    const only4 = alex.phases.filter((p) => p.id === 'processes-4')
+    const thread = (growthBytes: number, newReaders: number): PhaseResult => ({
+      ...ph('threads-1', 1, [1, 1], 1),
+      memory: {
+        storeBytes: [],
+        processRssBytes: [],
+        storePrivateBytes: [],
+        processPrivateBytes: [],
+        idleRssBytes: [],
+        idlePrivateBytes: [],
+        thread: { growthBytes, newReaders },
+      },
+    })
+    const m = readerMemory({
+      ...detail('alex', [...only4, thread(50e6, 1), thread(250e6, 3)]),
+      threadBaseBytes: 10e6,
+    })
+    expect(m.processStore).toBe(30e6)
+    expect(m.processPrivate).toBe(28e6)
+    expect(m.threadStore).toBe(75e6)
+    expect(m.threadTotal).toBe(85e6)
   })
 })
 

@@ -109,11 +109,11 @@ export function readersTargets(d: ReadersDetail): TargetCheck[] {
 
 /** Extra memory per reader, in bytes (medians over the readers and phases measured). */
 export interface ReaderMemory {
-  /** Processes: growth of a reader's RSS from before its open to after its reads (the store's share). */
+  /** Processes: a reader's RSS minus that of a pool process that never opened the store (the store's share). */
   readonly processStore?: number
   /** Processes: a reader process's whole RSS minus a bare `node -e` process's (harness included). */
   readonly processOverBare?: number
-  /** Processes: growth of private memory (excludes shared file pages such as LMDB's map). */
+  /** Processes: the same for private memory (excludes shared file pages such as LMDB's map). */
   readonly processPrivate?: number
   /** Threads: growth of the writer process's RSS per reader thread over a phase (the store's share). */
   readonly threadStore?: number
@@ -121,25 +121,45 @@ export interface ReaderMemory {
   readonly threadTotal?: number
 }
 
-/** The extra memory per reader of one engine's detail. */
+/**
+ * The extra memory per reader of one engine's detail. Processes: from the phase with the most
+ * open readers that still had idle ones (processes that never opened the store) to compare with,
+ * the open ones' median RSS minus the idle ones'; where no phase had both, the growth of each
+ * reader from before its open to after its reads. Threads: the writer's RSS growth per added
+ * reader thread over the thread phases.
+ */
 export function readerMemory(d: ReadersDetail): ReaderMemory {
-  // Processes: the phase with the most readers, where each has done all its reads.
+  let paired: PhaseResult | undefined
   let widest: PhaseResult | undefined
   let growth = 0
   let added = 0
   for (const p of d.phases) {
-    if (p.memory === undefined) continue
-    if (p.kind === 'processes' && (widest === undefined || p.readers > widest.readers)) widest = p
-    if (p.memory.thread !== undefined) {
-      growth += p.memory.thread.growthBytes
-      added += p.memory.thread.newReaders
+    const mem = p.memory
+    if (mem === undefined) continue
+    if (p.kind === 'processes') {
+      if (widest === undefined || p.readers > widest.readers) widest = p
+      const hasIdle = mem.idleRssBytes.length > 0
+      if (hasIdle && (paired === undefined || p.readers > paired.readers)) paired = p
+    }
+    if (mem.thread !== undefined) {
+      growth += mem.thread.growthBytes
+      added += mem.thread.newReaders
     }
   }
   const m = (xs: readonly number[] | undefined): number | undefined =>
     xs !== undefined && xs.length > 0 ? median(xs) : undefined
-  const processStore = m(widest?.memory?.storeBytes)
-  const rss = m(widest?.memory?.processRssBytes)
-  const processPrivate = m(widest?.memory?.storePrivateBytes)
+  const diff = (a: number | undefined, b: number | undefined): number | undefined =>
+    a !== undefined && b !== undefined ? a - b : undefined
+  const pm = paired?.memory
+  const processStore =
+    pm !== undefined
+      ? diff(m(pm.processRssBytes), m(pm.idleRssBytes))
+      : m(widest?.memory?.storeBytes)
+  const processPrivate =
+    pm !== undefined
+      ? diff(m(pm.processPrivateBytes), m(pm.idlePrivateBytes))
+      : m(widest?.memory?.storePrivateBytes)
+  const rss = m((paired ?? widest)?.memory?.processRssBytes)
   const threadStore = added > 0 ? growth / added : undefined
   return {
     ...(processStore !== undefined ? { processStore } : {}),
