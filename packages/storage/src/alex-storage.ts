@@ -7,20 +7,36 @@ import { Checkpointer } from './checkpoint.js'
 import { compact } from './compaction.js'
 import { AlexStorageError, ErrorCode } from './errors.js'
 import { walPath } from './file-names.js'
-import { LOCATION_LONG, RECORD_HEADER_SIZE, RECORD_KEY, RECORD_TYPE, TYPE_PUT } from './format.js'
+import { Follower, type FollowHost } from './follower.js'
+import {
+  LOCATION_LONG,
+  RECORD_HEADER_SIZE,
+  RECORD_KEY,
+  RECORD_TYPE,
+  TYPE_PUT,
+  TYPE_TOMBSTONE,
+} from './format.js'
 import type { StoreLock } from './lock-file.js'
 import { LogRetention } from './log-retention.js'
 import { Maintenance } from './maintenance.js'
 import { prepareDir } from './open-directory.js'
 import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { checkRange, type RangeOptions, rangeAfter } from './range.js'
-import { type RecoveredState, recover, type StorageRecoveryReport } from './recovery.js'
+import { recoverReader, registerReader } from './reader-open.js'
+import { type ReaderRegistration, readersFloor, scanReaders } from './reader-registry.js'
+import {
+  applyReplayed,
+  type RecoveredState,
+  recover,
+  type StorageRecoveryReport,
+} from './recovery.js'
 import type { SegmentSet } from './segment-set.js'
 import { Snapshot, type SnapshotSource } from './snapshot-view.js'
-import { type StorageStats, storageStats } from './stats.js'
+import { type ReaderStats, type StorageStats, storageStats } from './stats.js'
 import { StoreFailure } from './store-failure.js'
 import { valueAt } from './value-at.js'
 import { VersionHistory } from './version-history.js'
+import { BeaconWriter } from './visibility-beacon.js'
 import {
   type BatchOperation,
   copyOperations,
@@ -117,6 +133,12 @@ export class AlexStorage {
     appliedLsn: () => this.writes.appliedLsn,
     retention: this.logRetention,
   })
+  /** Writer: where it publishes the LSN readers may show. */
+  private beacon: BeaconWriter | undefined
+  /** Following reader: the loop that applies the writer's log. */
+  private follower: Follower | undefined
+  /** Following reader: why following stopped, if it did (reads go on). */
+  private followError: AlexStorageError | undefined
 
   private constructor(
     dir: string,
@@ -159,6 +181,7 @@ export class AlexStorage {
       this.failure,
       state.appliedLsn,
       () => {
+        this.publish()
         this.maintenance.check()
         this.changeFeeds.notifyApplied()
       },
@@ -195,6 +218,7 @@ export class AlexStorage {
     const fs = resolved.fs ?? nodeFileSystem
     // The real path (symlinks resolved) from here on: every spelling of a store reaches one lock.
     const { dir: abs, lock } = prepareDir(fs, resolve(dir), resolved.readOnly)
+    if (resolved.readOnly) return AlexStorage.openReader(abs, resolved, fs)
     let state: RecoveredState
     try {
       state = await recover(abs, resolved, fs, lock)
@@ -203,15 +227,105 @@ export class AlexStorage {
       throw err
     }
     const db = new AlexStorage(abs, resolved, fs, lock, state)
-    if (state.needsCheckpoint && !resolved.readOnly) {
-      try {
-        await db.checkpoint()
-      } catch (err) {
-        await db.close().catch(noop)
-        throw err
-      }
+    try {
+      if (state.needsCheckpoint) await db.checkpoint()
+      db.startPublishing()
+    } catch (err) {
+      await db.close().catch(noop)
+      throw err
     }
     return db
+  }
+
+  /**
+   * A read-only open: up to the LSN the writer has published, retried while the writer's
+   * maintenance races it (reader-open.ts); then, unless `follow: false`, following the writer.
+   */
+  private static async openReader(
+    dir: string,
+    options: ResolvedOptions,
+    fs: FileSystem,
+  ): Promise<AlexStorage> {
+    const opened = await recoverReader(dir, options, fs)
+    const db = new AlexStorage(dir, options, fs, undefined, opened.state)
+    if (options.follow) db.startFollowing(registerReader(fs, dir, db.writes.appliedLsn))
+    return db
+  }
+
+  /** Writer: creates the visibility beacon and keeps the log its readers still need. */
+  private startPublishing(): void {
+    try {
+      this.beacon = BeaconWriter.open(this.fs, this.dir, this.writes.appliedLsn)
+    } catch (err) {
+      throw this.failure.fail(err) // ERR_STORE_FAILED, the OS error as cause (the open fails)
+    }
+    const fs = this.fs
+    const dir = this.dir
+    // Through the store's one retention registry (installed in install()), next to the change
+    // feeds' holds: a second setRetentionFloor would replace theirs.
+    this.logRetention.hold(() => readersFloor(scanReaders(fs, dir)))
+  }
+
+  /** Writer: publishes the applied LSN to readers (after every apply step, before any ack). */
+  private publish(): void {
+    const beacon = this.beacon
+    if (beacon === undefined) return
+    try {
+      beacon.publish(this.writes.appliedLsn)
+    } catch (err) {
+      throw this.failure.fail(err)
+    }
+  }
+
+  /** Reader: starts following the writer (see follower.ts). */
+  private startFollowing(registration: ReaderRegistration | undefined): void {
+    const host: FollowHost = {
+      apply: (lsn, type, key, value) => {
+        applyReplayed(
+          this.index,
+          this.segments,
+          type === 'put' ? TYPE_PUT : TYPE_TOMBSTONE,
+          lsn,
+          key,
+          value,
+        )
+      },
+      advanced: (lsn) => {
+        this.writes.followedTo(lsn)
+        this.changeFeeds.notifyApplied() // feeds on a reader read up to its LSN
+      },
+      reload: () => this.reload(),
+      failed: (err) => {
+        this.followError = err
+      },
+    }
+    this.follower = new Follower(this.fs, this.dir, this.writes.appliedLsn, registration, host, {
+      intervalMs: this.options.followIntervalMs,
+      watch: this.options.fs === undefined,
+      reloadBytes: this.options.followReloadBytes,
+    })
+  }
+
+  /**
+   * Reader: rebuilds the view from the newest snapshot and the log up to what the writer has
+   * published, and installs it if it is not behind the current one (a reader never goes back in
+   * time). The old files are closed after the switch; views handed out earlier stay valid (they
+   * hold their memory).
+   */
+  private async reload(): Promise<number | undefined> {
+    if (this.state !== OPEN) return undefined
+    const { state } = await recoverReader(this.dir, this.options, this.fs)
+    if (this.state !== OPEN || state.appliedLsn < this.writes.appliedLsn) {
+      state.segments.closeAll()
+      await state.wal.close().catch(noop)
+      return undefined
+    }
+    const oldSegments = this.segments
+    const oldWal = this.wal
+    this.install(state)
+    oldSegments.closeAll()
+    await oldWal.close().catch(noop)
+    return state.appliedLsn
   }
 
   // ---------------------------------------------------------------- reads
@@ -530,6 +644,26 @@ export class AlexStorage {
     return this.closing
   }
 
+  /**
+   * Resolves once every write the writer acknowledged before the call is visible here. On the
+   * writer (and on a reader opened with `follow: false`, which shows a frozen view by design)
+   * it resolves at once. Rejects with `ERR_CLOSED`, or with the error that stopped a reader
+   * from following (for example `ERR_CORRUPTION` in the log); the reader's reads go on.
+   */
+  catchUp(): Promise<void> {
+    if (this.state !== OPEN) return Promise.reject(this.closedError())
+    if (this.followError !== undefined) return Promise.reject(this.followError)
+    return this.follower?.catchUp() ?? Promise.resolve()
+  }
+
+  /**
+   * LSN of the last write visible here: on the writer the last applied, on a following reader
+   * the last it has caught up to.
+   */
+  get lsn(): number {
+    return this.writes.appliedLsn
+  }
+
   /** `await using db = await AlexStorage.open(...)`: closes the store (see `close`). */
   [asyncDispose](): Promise<void> {
     return this.close()
@@ -546,6 +680,7 @@ export class AlexStorage {
         this.failure.fail(err)
       }
     }
+    this.follower?.close(this.closedError())
     await this.writes.settle(true)
     await this.maintenance.idle()
     this.history.releaseAll() // snapshots end with the store; retained segments are deleted
@@ -558,6 +693,7 @@ export class AlexStorage {
       await step(() => this.checkpointer.run([], 0))
     }
     await step(() => this.wal.close())
+    await step(() => this.beacon?.close())
     await step(() => this.segments.closeAll())
     this.lock?.release()
     this.state = CLOSED
@@ -567,7 +703,33 @@ export class AlexStorage {
   /** Counters and sizes (see `StorageStats`). */
   stats(): StorageStats {
     if (this.state === CLOSED) throw this.closedError()
-    return storageStats(this.index, this.segments, this.wal, this.writes, this.checkpointer)
+    return storageStats(
+      this.index,
+      this.segments,
+      this.wal,
+      this.writes,
+      this.checkpointer,
+      this.readerStats(),
+      this.follower?.stats(),
+    )
+  }
+
+  /** The registered readers with their lag behind this store's LSN (see `StorageStats`). */
+  private readerStats(): ReaderStats[] {
+    const now = Date.now()
+    const lsn = this.writes.appliedLsn
+    return scanReaders(this.fs, this.dir, now).map((r) => {
+      const lagLsn = Math.max(0, lsn - r.lsn)
+      return {
+        pid: r.pid,
+        thread: r.thread,
+        host: r.host,
+        lsn: r.lsn,
+        lagLsn,
+        lagMs: lagLsn === 0 ? 0 : Math.max(0, now - r.caughtUpAt),
+        live: r.live,
+      }
+    })
   }
 
   /** Number of live keys. Throws `ERR_CLOSED` once `close()` started, as every read does. */

@@ -103,3 +103,30 @@ export const WAL_DIR = 'wal'
 export const BACKUP_INCOMPLETE = 'BACKUP-INCOMPLETE'
 /** Suffix of every file being written and not yet renamed into place. */
 export const TEMP_SUFFIX = '.tmp'
+
+/**
+ * The readers directory (docs/storage-format.md, section 11): where the writer publishes the
+ * LSN its readers may show (`beacon`) and where every live reader registers (`<token>.reader`).
+ */
+export const READERS_DIR = 'readers'
+/** Name of the writer's visibility beacon inside `READERS_DIR`. */
+export const BEACON_FILE = 'beacon'
+/** Suffix of a reader's registration file inside `READERS_DIR`. */
+export const READER_SUFFIX = '.reader'
+
+/**
+ * Beacon layout (36 bytes): magic[4] version:u16 reserved:u16 visibleLsn:u64 epoch:u32
+ * reserved:u32 publishedAtMs:f64 crc32:u32 (over bytes 0..31).
+ */
+export const BEACON_MAGIC = new Uint8Array([0x41, 0x58, 0x56, 0x42]) // "AXVB"
+export const BEACON_VERSION = 1
+export const BEACON_BYTES = 36
+export const BEACON_VERSION_AT = 4
+export const BEACON_LSN = 8
+export const BEACON_EPOCH = 16
+export const BEACON_PUBLISHED_AT = 24
+export const BEACON_CRC = 32
+
+/** Registration file first line; the file is rewritten in place, padded to this size. */
+export const READER_HEADER = 'alexstorage-reader 1'
+export const READER_FILE_BYTES = 256

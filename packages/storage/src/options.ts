@@ -37,6 +37,23 @@ export interface AlexStorageOptions {
   segmentBytes?: number
   /** Open without the write lock; every write rejects with `ERR_READ_ONLY` (default false). */
   readOnly?: boolean
+  /**
+   * For `readOnly`: follow the writer (default true): every write it acknowledges becomes
+   * visible here shortly after, in order, batches whole (docs/architecture.md, section 12).
+   * `false` keeps the view frozen at the moment of opening.
+   */
+  follow?: boolean
+  /**
+   * For a following reader: how often it polls for new writes when no change notification came,
+   * in ms (default 20). Notifications (inotify) usually wake it within a millisecond.
+   */
+  followIntervalMs?: number
+  /**
+   * For a following reader: once the values it applied from the log since its base pass this
+   * many bytes, it reloads from the writer's newest snapshot to give that memory back
+   * (default 64 MiB).
+   */
+  followReloadBytes?: number
   /** Compact by itself when dead bytes pass `compactionThreshold` (default true). */
   autoCompaction?: boolean
   /** Dead bytes / (live + dead bytes) that starts an automatic compaction (default 0.5). */
@@ -74,6 +91,9 @@ export interface ResolvedOptions {
   maxValueBytes: number
   segmentBytes: number
   readOnly: boolean
+  follow: boolean
+  followIntervalMs: number
+  followReloadBytes: number
   autoCompaction: boolean
   compactionThreshold: number
   compactionMinBytes: number
@@ -97,6 +117,9 @@ export const DEFAULTS = {
   maxValueBytes: 16 * MiB,
   segmentBytes: 8 * MiB,
   readOnly: false,
+  follow: true,
+  followIntervalMs: 20,
+  followReloadBytes: 64 * MiB,
   autoCompaction: true,
   compactionThreshold: 0.5,
   compactionMinBytes: 16 * MiB,
@@ -116,6 +139,9 @@ const OPTION_KEYS: Readonly<Record<keyof AlexStorageOptions, true>> = {
   maxValueBytes: true,
   segmentBytes: true,
   readOnly: true,
+  follow: true,
+  followIntervalMs: true,
+  followReloadBytes: true,
   autoCompaction: true,
   compactionThreshold: true,
   compactionMinBytes: true,
@@ -172,7 +198,7 @@ export function resolveOptions(options: AlexStorageOptions | undefined): Resolve
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) {
     throw bad('compactionThreshold', threshold, 'a number in (0, 1]')
   }
-  for (const name of ['readOnly', 'autoCompaction', 'blockingSync'] as const) {
+  for (const name of ['readOnly', 'follow', 'autoCompaction', 'blockingSync'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'boolean') throw bad(name, o[name], 'a boolean')
   }
   const maxValueBytes = integer(
@@ -216,6 +242,21 @@ export function resolveOptions(options: AlexStorageOptions | undefined): Resolve
       MAX_SEGMENT_BYTES,
     ),
     readOnly: o.readOnly ?? DEFAULTS.readOnly,
+    follow: o.follow ?? DEFAULTS.follow,
+    followIntervalMs: integer(
+      'followIntervalMs',
+      o.followIntervalMs,
+      DEFAULTS.followIntervalMs,
+      1,
+      60_000,
+    ),
+    followReloadBytes: integer(
+      'followReloadBytes',
+      o.followReloadBytes,
+      DEFAULTS.followReloadBytes,
+      0,
+      2 ** 50,
+    ),
     autoCompaction: o.autoCompaction ?? DEFAULTS.autoCompaction,
     compactionThreshold: threshold,
     compactionMinBytes: integer(

@@ -51,6 +51,7 @@ export async function recover(
   options: ResolvedOptions,
   fs: FileSystem,
   lock: StoreLock | undefined,
+  replayUpTo = Number.POSITIVE_INFINITY,
 ): Promise<RecoveredState> {
   const readOnly = options.readOnly
   const walOptions = logOptions(options, readOnly ? new ReadOnlyOverlayFileSystem(fs) : fs)
@@ -75,7 +76,8 @@ export async function recover(
     const index = baseIndex(plan)
     wal = await Wal.open(walPath(dir), { ...walOptions, minNextLsn: BigInt(plan.minNextLsn) })
     plan.report.wal = wal.recovery
-    const appliedLsn = replay(wal, index, segments, plan)
+    if (readOnly) checkLogReachesBase(wal, plan, dir)
+    const appliedLsn = replay(wal, index, segments, plan, replayUpTo)
     const report = plan.report
     return {
       wal,
@@ -101,6 +103,25 @@ export async function recover(
     await wal?.close().catch(() => {})
     throw toStorageError(err)
   }
+}
+
+/**
+ * A reader plans from the snapshot it listed, then opens the log: if a writer wrote a newer
+ * snapshot and checkpointed the log past the planned one in between, the log no longer replays
+ * the operations between the two, and the view would silently miss them. Refused here as
+ * damage; a reader's open retries it from the newest files (reader-open.ts), because the
+ * listing changed. (A writer holds the lock: nothing moves under its open.)
+ */
+function checkLogReachesBase(wal: Wal, plan: RecoveryPlan, dir: string): void {
+  const base = plan.snapshot?.lsn
+  const logStart = Number(wal.checkpointLsn)
+  if (base === undefined || plan.scan !== undefined || logStart <= base) return
+  throw new AlexStorageError(
+    ErrorCode.CORRUPTION,
+    `the log of ${dir} was checkpointed at LSN ${logStart}, past the snapshot's LSN ${base}: ` +
+      'the operations between them are in no file this open reads',
+    { file: walPath(dir), offset: 0 },
+  )
 }
 
 /** The log's options, derived from the store's. */
@@ -165,15 +186,23 @@ function baseIndex(plan: RecoveryPlan): AlexIndex {
 
 /**
  * Replays the log on top of the base, into a new active segment. After a full scan, an
- * operation is skipped when the data already holds the key at that LSN or later. Returns the
- * highest LSN applied.
+ * operation is skipped when the data already holds the key at that LSN or later. A reader stops
+ * at `upTo`, the LSN the writer has published as acknowledged (the log file can hold records
+ * whose fsync has not completed; they are not acknowledged yet). Returns the highest LSN applied.
  */
-function replay(wal: Wal, index: AlexIndex, segments: SegmentSet, plan: RecoveryPlan): number {
+function replay(
+  wal: Wal,
+  index: AlexIndex,
+  segments: SegmentSet,
+  plan: RecoveryPlan,
+  upTo: number,
+): number {
   const scan = plan.scan?.index
   const snapshotLsn = plan.snapshot?.lsn ?? 0
   let appliedLsn = Math.max(snapshotLsn, plan.scan?.maxLsn ?? 0)
   for (const r of wal.replay()) {
     const lsn = Number(r.lsn)
+    if (lsn > upTo) break
     if (lsn > appliedLsn) appliedLsn = lsn
     if (scan !== undefined) {
       const e = scan.entry.get(r.key)
@@ -194,8 +223,11 @@ function replay(wal: Wal, index: AlexIndex, segments: SegmentSet, plan: Recovery
   return appliedLsn
 }
 
-/** Applies a replayed (already durable) operation: data record first, then the index. */
-function applyReplayed(
+/**
+ * Applies a replayed (already durable) operation: data record first, then the index. Also how a
+ * following reader applies the operations it reads from the writer's log.
+ */
+export function applyReplayed(
   index: AlexIndex,
   segments: SegmentSet,
   type: number,

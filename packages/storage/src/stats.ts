@@ -1,6 +1,7 @@
 import type { AlexIndex, IndexStats } from '@alex/index'
 import type { Wal, WalStats } from '@alex/wal'
 import type { Checkpointer } from './checkpoint.js'
+import type { FollowStats } from './follower.js'
 import type { SegmentSet } from './segment-set.js'
 import type { WritePipeline } from './write-pipeline.js'
 
@@ -16,6 +17,22 @@ export interface StorageWalStats
   lastAppendedLsn: number
   /** Every operation up to this LSN is durable in the log. */
   lastDurableLsn: number
+}
+
+/** A live reader of the store, as `stats().readers` lists it. */
+export interface ReaderStats {
+  pid: number
+  /** `worker_threads.threadId` of the reader (0: the main thread of its process). */
+  thread: number
+  host: string
+  /** Last LSN it has applied. */
+  lsn: number
+  /** LSNs it is behind this store's (0 when caught up). */
+  lagLsn: number
+  /** Milliseconds since it last had everything published (0 when caught up). */
+  lagMs: number
+  /** False if it has not reported for 30 s (stuck): it then no longer holds the log. */
+  live: boolean
 }
 
 /** What `AlexStorage.stats()` reports. Counters are since this open unless noted. */
@@ -56,6 +73,13 @@ export interface StorageStats {
   index: IndexStats
   /** The write-ahead log's statistics (`Wal.stats()`, LSNs as numbers). */
   wal: StorageWalStats
+  /**
+   * The readers registered on the store (docs/architecture.md, section 12), other processes and
+   * threads included, with how far behind this store's LSN they are.
+   */
+  readers: ReaderStats[]
+  /** On a following reader: its progress and reloads (`undefined` on a writer or frozen reader). */
+  follow: FollowStats | undefined
 }
 
 /** Gathers `AlexStorage.stats()` from the layers (each reports through its own accessors). */
@@ -65,6 +89,8 @@ export function storageStats(
   wal: Wal,
   writes: WritePipeline,
   checkpointer: Checkpointer,
+  readers: ReaderStats[],
+  follow: FollowStats | undefined,
 ): StorageStats {
   const w = wal.stats()
   const s = segments
@@ -93,5 +119,7 @@ export function storageStats(
       lastAppendedLsn: Number(w.lastAppendedLsn),
       lastDurableLsn: Number(w.lastDurableLsn),
     },
+    readers,
+    follow,
   }
 }

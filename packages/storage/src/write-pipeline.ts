@@ -68,6 +68,14 @@ export class WritePipeline {
     return this.applied
   }
 
+  /**
+   * A following reader applied the writer's log up to `lsn` itself (follower.ts): it has no
+   * writes of its own, so its applied LSN is the follower's position.
+   */
+  followedTo(lsn: number): void {
+    this.applied = lsn
+  }
+
   /** Operations applied since the last checkpoint (see `checkpointed`). */
   get opsSinceCheckpoint(): number {
     return this.opsSince
