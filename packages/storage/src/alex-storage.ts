@@ -281,6 +281,11 @@ export class AlexStorage {
   private startFollowing(registration: ReaderRegistration | undefined): void {
     const host: FollowHost = {
       apply: (lsn, type, key, value) => {
+        // Open snapshots keep what this operation replaces (version-history.ts).
+        if (this.history.recording) {
+          const old = this.index.get(key)
+          if (type === 'put' || old !== undefined) this.history.changed(key, old, lsn)
+        }
         applyReplayed(
           this.index,
           this.segments,
@@ -322,6 +327,9 @@ export class AlexStorage {
     }
     const oldSegments = this.segments
     const oldWal = this.wal
+    // Open snapshots hold locations in the old segment set, whose slots the new set reuses:
+    // they end here (ERR_SNAPSHOT_RELEASED), as documented for following readers.
+    this.history.releaseAll()
     this.install(state)
     oldSegments.closeAll()
     await oldWal.close().catch(noop)
@@ -407,6 +415,9 @@ export class AlexStorage {
    * write), unchanged by later writes, checkpoints and compactions: `get`, `has`, `entries`,
    * `keys`, `values`. Synchronous and O(1). Release it (`release()` or `using`): until then the
    * store keeps what it needs (old locations of keys changed since, segments compacted since).
+   * On a following reader a snapshot sees the writer's writes it had caught up to; a reload from
+   * a newer snapshot file (its log was trimmed, or it passed `followReloadBytes`) ends open
+   * snapshots: their reads then throw `ERR_SNAPSHOT_RELEASED`.
    */
   snapshot(): Snapshot {
     if (this.state !== OPEN) throw this.closedError()

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads'
 import { nodeFileSystem } from '@alex/wal/io'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AlexStorage } from '../src/index.js'
-import { checkView, writeNext } from './fixtures/follow-history.js'
+import { checkView, expectedAt, writeNext } from './fixtures/follow-history.js'
 import { tempDir } from './helpers.js'
 
 /**
@@ -82,6 +82,29 @@ describe('a following reader in this process', () => {
     expect(reader.lsn).toBe(writer.lsn)
     expect(checks).toBeGreaterThan(10)
     expect(writer.stats().checkpoints).toBeGreaterThan(2)
+    await reader.close()
+    await writer.close()
+  })
+
+  it('keeps a snapshot taken on a reader unchanged while the reader follows', async () => {
+    const writer = await AlexStorage.open(dir)
+    await writeUntil(writer, 30)
+    const reader = await AlexStorage.open(dir, { readOnly: true })
+    const snap = reader.snapshot()
+    const before = [...snap.entries()].map(([k, v]) => [k, Buffer.from(v).toString('hex')])
+    await writeUntil(writer, 90)
+    await reader.catchUp()
+    expect(reader.lsn).toBe(90)
+    expect(snap.lsn).toBe(30)
+    expect([...snap.entries()].map(([k, v]) => [k, Buffer.from(v).toString('hex')])).toEqual(
+      before,
+    )
+    for (let key = 0; key < 100; key++) {
+      const want = expectedAt(30, key)
+      const got = snap.get(key)
+      expect(got === undefined ? undefined : Buffer.from(got).readUInt32LE(0)).toBe(want)
+    }
+    snap.release()
     await reader.close()
     await writer.close()
   })
