@@ -2,7 +2,7 @@ import { WalError } from './errors.js'
 import { DURABLE_FRAME_BYTES, encodeDurable } from './record-codec.js'
 import type { SegmentFiles } from './segment-files.js'
 import type { WalCounters } from './stats.js'
-import type { SyncMode } from './types.js'
+import type { CommitObserver, SyncMode } from './types.js'
 
 const INITIAL_GROUP_BYTES = 64 * 1024
 const SHRINK_GROUP_BYTES = 4 * 1024 * 1024
@@ -206,6 +206,8 @@ export class GroupCommit {
   checkpointLsn: number
   /** Set once a write or sync failed. */
   failure: WalError | undefined = undefined
+  /** Told about every group written or synced (`Wal.observeCommits`). */
+  observer: CommitObserver | undefined = undefined
   private running = false
   private scheduled = false
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
@@ -252,6 +254,8 @@ export class GroupCommit {
         this.pending = this.spare
         this.spare = g
         const files = this.files
+        let written = 0
+        let syncMs = -1
         if (g.hasFrames()) {
           if (files.activeHasFrames && files.activeBytes + g.len > this.segmentBytes) {
             await files.rotate(this.checkpointLsn)
@@ -266,10 +270,11 @@ export class GroupCommit {
           c.batchesWritten += g.batches
           if (g.ops > c.groupOpsMax) c.groupOpsMax = g.ops
           if (g.lastLsn > 0) this.writtenLsn = g.lastLsn
+          written = g.len
         }
         if (g.forceSync || (this.mode === 'always' && g.hasFrames())) {
           const upTo = this.writtenLsn
-          await files.sync()
+          syncMs = await files.sync()
           if (upTo > this.durableLsn) this.durableLsn = upTo
         } else if (this.mode === 'interval' && g.hasFrames() && this.timer === undefined) {
           this.timer = setTimeout(this.onTimer, this.intervalMs)
@@ -277,6 +282,9 @@ export class GroupCommit {
         }
         if (g.lastLsn > this.settledLsn) this.settledLsn = g.lastLsn
         g.settleWrites()
+        if (this.observer !== undefined && (written > 0 || syncMs >= 0)) {
+          this.tell(g.ops, written, syncMs)
+        }
         if (g.checkpointLsn >= 0) await this.finishCheckpoint(g.checkpointLsn)
         g.settleFinal()
         g.reset()
@@ -286,6 +294,20 @@ export class GroupCommit {
       this.fail(err, g)
     } finally {
       this.running = false
+    }
+  }
+
+  /**
+   * Calls the observer. What it throws must not fail the log: it is rethrown on the next tick,
+   * as `node:diagnostics_channel` does with a subscriber's exception.
+   */
+  private tell(ops: number, bytes: number, syncMs: number): void {
+    try {
+      this.observer?.(ops, bytes, syncMs)
+    } catch (err) {
+      process.nextTick(() => {
+        throw err
+      })
     }
   }
 

@@ -5,6 +5,7 @@ export type { LogTailOptions, LogTailVisitor } from './log-tail.js'
 export { LogTail } from './log-tail.js'
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js'
 export type {
+  CommitObserver,
   DamageReason,
   LatencySummary,
   RecoveryDrop,

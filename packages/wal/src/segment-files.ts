@@ -177,13 +177,17 @@ export class SegmentFiles {
     this.counters.bytesWritten += len
   }
 
-  /** fdatasyncs the active segment if it has unsynced bytes. Never retried by callers. */
-  async sync(): Promise<void> {
-    if (!this.dirty) return
+  /**
+   * fdatasyncs the active segment if it has unsynced bytes. Never retried by callers. Resolves
+   * with the fdatasync's duration in ms, or -1 if there was nothing to sync.
+   */
+  async sync(): Promise<number> {
+    if (!this.dirty) return -1
     this.dirty = false
     const upTo = this.activeBytes
-    await this.timedSync(this.handle as FileHandle)
+    const ms = await this.timedSync(this.handle as FileHandle)
     if (upTo > this.syncedBytes) this.syncedBytes = upTo
+    return ms
   }
 
   /**
@@ -201,12 +205,15 @@ export class SegmentFiles {
     if (upTo > this.syncedBytes) this.syncedBytes = upTo
   }
 
-  private async timedSync(handle: FileHandle): Promise<void> {
+  /** fdatasyncs `handle`, counted and timed; resolves with the duration in ms. */
+  private async timedSync(handle: FileHandle): Promise<number> {
     const start = performance.now()
     if (this.blockingSync) handle.syncSync()
     else await handle.sync()
+    const ms = performance.now() - start
     this.counters.fsyncs++
-    this.counters.fsyncLatency.record((performance.now() - start) * 1000)
+    this.counters.fsyncLatency.record(ms * 1000)
+    return ms
   }
 
   /**

@@ -174,6 +174,16 @@ export interface LatencySummary {
   max: number
 }
 
+/**
+ * Told about each group write of the log (`Wal.observeCommits`), synchronously, after the
+ * group's appenders were resolved: `ops` operations in it (0 for a group holding only a
+ * checkpoint frame, or for a sync with nothing new to write), `bytes` written with its one
+ * `write()` (0 if none), and `syncMs`, the duration of the fdatasync that made it durable in ms,
+ * or -1 if the group was not synced (sync modes `'none'` and `'interval'` between syncs).
+ * Called once per group, never per operation; it must be cheap.
+ */
+export type CommitObserver = (ops: number, bytes: number, syncMs: number) => void
+
 /** Counters returned by `wal.stats()`. Counts are since this `Wal.open`. */
 export interface WalStats {
   /** Bytes written to segment files (records and segment headers). */

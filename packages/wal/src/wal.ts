@@ -21,7 +21,14 @@ import { ReplayIterator, type ReplaySegment } from './replay.js'
 import { Retention, retainedAtOpen } from './retention.js'
 import { entriesFromPlan, type SegmentEntry, SegmentFiles } from './segment-files.js'
 import { WalCounters } from './stats.js'
-import type { RecoveryReport, WalOp, WalOptions, WalRecord, WalStats } from './types.js'
+import type {
+  CommitObserver,
+  RecoveryReport,
+  WalOp,
+  WalOptions,
+  WalRecord,
+  WalStats,
+} from './types.js'
 
 /**
  * A write-ahead log: checksummed, segmented, with group commit, checkpoints and crash-safe
@@ -381,6 +388,16 @@ export class Wal {
    */
   setRetentionFloor(floor: (() => number) | undefined): void {
     this.files.retention.floor = floor
+  }
+
+  /**
+   * Installs (or with `undefined` removes) the observer told about every group write: its
+   * operations, bytes and fdatasync time (see `CommitObserver`). For metrics and diagnostics:
+   * the store publishes them as `alexstorage:commit`. An observer that throws does not fail the
+   * log (the error is rethrown on the next tick).
+   */
+  observeCommits(observer: CommitObserver | undefined): void {
+    this.commit.observer = observer
   }
 
   /**
