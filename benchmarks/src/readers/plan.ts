@@ -67,14 +67,15 @@ export interface PhaseTiming {
 }
 
 /**
- * 1.5 s windows after 0.6 s of warm-up at 1M keys and above (a few tens of seconds for the whole
- * workload); shorter below, down to 0.3 s + 0.2 s for a smoke run.
+ * 1 s windows after 0.4 s of warm-up at 1M keys and above (about 1,000 puts and hundreds of
+ * thousands of gets per window; the whole workload stays within a minute); shorter below, down
+ * to 0.3 s + 0.2 s for a smoke run.
  */
 export function phaseTiming(n: number): PhaseTiming {
   const f = Math.min(1, n / 1e6)
   return {
-    warmupMs: Math.max(200, Math.round(600 * f)),
-    windowMs: Math.max(300, Math.round(1500 * f)),
+    warmupMs: Math.max(200, Math.round(400 * f)),
+    windowMs: Math.max(300, Math.round(1000 * f)),
   }
 }
 
@@ -87,17 +88,25 @@ export function maxWrites(n: number, engine: string): number {
 
 /**
  * Seconds the workload takes for `engine` at `n` keys on a quiet 2-core machine, for the
- * bench's estimate: the phases, plus starting the reader pools (each reader builds the data set
- * to check values against) and opening the readers. Run in the first repetition only.
+ * bench's estimate: reopening the store and warming the writer, starting each reader pool (every
+ * reader rebuilds the data set to check values against), the phases, and the readers' opens and
+ * warm passes (three rounds per pool: 1, then 1 more, then 2 more readers). Run in the first
+ * repetition only.
  */
 export function readersSeconds(n: number, engine: string, rep: number): number {
   if (!READERS_ENGINES.includes(engine) || rep !== 1) return 0
+  const s = n / 1e6
   const t = phaseTiming(n)
   const phases = phasesFor(engine)
   const pools = phases.some((p) => p.kind === 'threads') ? 2 : 1
-  const perPhase = (t.warmupMs + t.windowMs) / 1e3 + 0.3 + 0.4 * (n / 1e6)
-  return phases.length * perPhase + pools * (2 + 2 * (n / 1e6))
+  const windows = phases.length * ((t.warmupMs + t.windowMs + GO_DELAY_MS) / 1e3)
+  return (
+    2 + 3 * s + pools * (1 + 2.5 * s) + windows + pools * READER_COUNTS.length * (0.2 + 1.2 * s)
+  )
 }
+
+/** Lead time for the `run` messages to reach every reader before the writer starts, in ms. */
+export const GO_DELAY_MS = 50
 
 /** Staleness of one phase: acknowledgement in the writer to visibility in a reader, in ns. */
 export interface StalenessSummary extends LatencySummary {

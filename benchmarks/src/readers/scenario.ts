@@ -19,6 +19,7 @@ import { clockFrom, newOrigin } from './clock.js'
 import { settledMemory } from './memory.js'
 import { phaseFigures, type ReaderReport, type Window } from './phase-figures.js'
 import {
+  GO_DELAY_MS,
   maxWrites,
   type PhaseResult,
   type PhaseSpec,
@@ -58,9 +59,6 @@ export interface ReadersContext {
   /** A wrong value was read: throws the bench's correctness error. */
   fail(message: string): never
 }
-
-/** Lead time for the `run` messages to reach every reader before the writer starts. */
-const GO_DELAY_MS = 50
 
 /** RSS of a bare `node -e` process, in bytes (0 if it cannot be measured). */
 function bareNodeRss(): number {

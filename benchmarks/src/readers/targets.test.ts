@@ -198,7 +198,7 @@ describe('plan', () => {
     const both = readersSeconds(1e6, 'alex', 1) + readersSeconds(1e6, 'lmdb', 1)
     expect(both).toBeGreaterThan(20)
     expect(both).toBeLessThan(60)
-    expect(phaseTiming(1e6)).toEqual({ warmupMs: 600, windowMs: 1500 })
+    expect(phaseTiming(1e6)).toEqual({ warmupMs: 400, windowMs: 1000 })
     expect(phaseTiming(2000).windowMs).toBeGreaterThan(0)
     // The writer can never run out of planned writes at its rate.
     const t = phaseTiming(1e6)
