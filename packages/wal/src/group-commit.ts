@@ -48,6 +48,12 @@ export class CommitGroup {
   checkpointLsn = -1
   /** Sync even if the mode would not (sync(), checkpoint, close, the interval timer). */
   forceSync = false
+  /**
+   * `Wal.reserve`: before this group's frames are written, the active segment is sealed and a
+   * new one started whose base LSN is this (0: no reservation). Set only on a group that held
+   * no frame yet, so every frame in it comes after the reserved LSNs.
+   */
+  reserveBase = 0
 
   /** Reserves `bytes` at the end of the buffer (growing it) and returns their offset. */
   reserve(bytes: number): number {
@@ -113,6 +119,15 @@ export class CommitGroup {
     this.finalRejects.push(reject)
   }
 
+  /**
+   * Notes a reservation (`Wal.reserve`): the next operation's LSN is `base`; the group will be
+   * synced, and its final waiters answered once the new segment is durable.
+   */
+  addReservation(base: number): void {
+    this.reserveBase = base
+    this.forceSync = true
+  }
+
   /** True once a frame (an operation or a checkpoint) was encoded into the group. */
   hasFrames(): boolean {
     return this.len > HEAD_BYTES
@@ -123,6 +138,7 @@ export class CommitGroup {
     return (
       !this.hasFrames() &&
       !this.forceSync &&
+      this.reserveBase === 0 &&
       this.resolves.length === 0 &&
       this.syncResolves.length === 0 &&
       this.finalResolves.length === 0
@@ -178,6 +194,7 @@ export class CommitGroup {
     this.lastLsn = 0
     this.checkpointLsn = -1
     this.forceSync = false
+    this.reserveBase = 0
     if (this.buf.length > SHRINK_GROUP_BYTES) {
       this.buf = new Uint8Array(INITIAL_GROUP_BYTES)
       this.view = new DataView(this.buf.buffer)
@@ -256,6 +273,15 @@ export class GroupCommit {
         const files = this.files
         let written = 0
         let syncMs = -1
+        if (g.reserveBase > 0) {
+          // Wal.reserve: the reserved LSNs go to no segment; the next one starts after them.
+          await files.rotate(this.checkpointLsn, g.reserveBase)
+          const skipped = g.reserveBase - 1
+          if (this.writtenLsn > this.durableLsn) this.durableLsn = this.writtenLsn
+          if (skipped > this.writtenLsn) this.writtenLsn = skipped
+          if (skipped > this.durableLsn) this.durableLsn = skipped
+          if (skipped > this.settledLsn) this.settledLsn = skipped
+        }
         if (g.hasFrames()) {
           if (files.activeHasFrames && files.activeBytes + g.len > this.segmentBytes) {
             await files.rotate(this.checkpointLsn)

@@ -162,6 +162,17 @@ export class LogTail {
   }
 
   /**
+   * LSN the next operation read will have, as far as the tail has read: `position + 1`, unless
+   * the log skipped LSNs after the position (a segment whose base LSN is above its previous
+   * end: LSNs the owner reserved with `Wal.reserve`, or never handed out). An owner that keeps
+   * operations with those LSNs elsewhere (the store's bulk ingest) tells from
+   * `nextLsn > position + 1` that the log alone no longer brings it up to date.
+   */
+  get nextLsn(): number {
+    return Math.max(this.expected, this.pos + 1)
+  }
+
+  /**
    * Delivers to `onOp`, in LSN order, every intact operation with an LSN in
    * (`position`, `upTo`], and returns the new position. `upTo` must be an LSN the writer has
    * written (`Wal.lastWrittenLsn`, or one it published): the tail waits for nothing beyond it.

@@ -131,15 +131,16 @@ export class SegmentFiles {
 
   /**
    * Seals the active segment (its padding cut off, then fsynced if dirty) and starts segment
-   * id + 1 after it.
+   * id + 1 after it, whose first operation gets `baseLsn` (default: the LSN following the
+   * active segment's last; higher after `Wal.reserve`).
    */
-  async rotate(checkpointLsn: number): Promise<void> {
+  async rotate(checkpointLsn: number, baseLsn?: number): Promise<void> {
     this.cutPadding()
     await this.sync()
     const a = this.active
     a.bytes = this.activeBytes
     a.sealedAt = this.retention.now()
-    await this.create(a.id + 1, a.endLsn, a.endLsn, checkpointLsn)
+    await this.create(a.id + 1, a.endLsn, Math.max(a.endLsn, baseLsn ?? 0), checkpointLsn)
   }
 
   /**

@@ -318,6 +318,41 @@ export class Wal {
     this.syncWrittenSync()
   }
 
+  /**
+   * Reserves `count` consecutive LSNs that no operation of this log will have, for an owner that
+   * records those operations elsewhere (the store's bulk ingest writes them to its data files
+   * directly), and resolves with the first once the reservation is durable: the active segment
+   * is sealed and the next one starts with a base LSN past the range, its header fsynced, so no
+   * open of the log hands them out again (docs/wal-format.md, "Reserving LSNs"). Operations
+   * appended before the call are written (and synced) first; those appended after get LSNs
+   * above the range. `checkpoint` may then go up to the range's end. Rejects with
+   * `ERR_INVALID_ARGUMENT` (count not a positive safe integer), `ERR_CLOSED`, `ERR_WAL_FAILED`.
+   */
+  async reserve(count: number): Promise<number> {
+    if (!(Number.isSafeInteger(count) && count >= 1)) {
+      throw new WalError('ERR_INVALID_ARGUMENT', 'reserve: count must be a positive integer')
+    }
+    // Frames already gathered must land before the gap: let their group go first.
+    for (;;) {
+      const refused = this.refusal()
+      if (refused) throw refused
+      if (!this.commit.pending.hasFrames()) break
+      await this.sync()
+    }
+    const first = this.nextLsn
+    if (!Number.isSafeInteger(first + count)) {
+      throw new WalError('ERR_INVALID_ARGUMENT', `reserve: ${count} LSNs would pass 2^53`)
+    }
+    this.nextLsn = first + count
+    const g = this.commit.pending
+    g.addReservation(this.nextLsn)
+    this.commit.schedule()
+    await new Promise<void>((resolve, reject) => {
+      g.addFinalWaiter(resolve, reject)
+    })
+    return first
+  }
+
   /** Makes everything appended so far durable, whatever the `sync` mode. */
   sync(): Promise<void> {
     const refused = this.refusal()
