@@ -289,6 +289,21 @@ export class AlexIndex implements Iterable<[number, number]> {
     return true
   }
 
+  /**
+   * Takes over the contents of `other` in one step and leaves `other` empty: an owner builds a
+   * new index off to the side (`AlexIndex.from`, with the same options as this one) and every
+   * holder of this one sees the new contents at once (a store's bulk ingest). O(1).
+   */
+  replaceWith(other: AlexIndex): this {
+    if (other === this) return this
+    this._root = other._root
+    this._size = other._size
+    this._version++
+    this.invalidate()
+    other.clear()
+    return this
+  }
+
   /** Removes every key. */
   clear(): void {
     this._root = new DataNode(MIN_SLOTS, this._cfg.maxDensity)
