@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs'
 import type { RangeOptions } from '@alex/storage'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { backup } from './commands/backup.js'
 import { check } from './commands/check.js'
 import { compact } from './commands/compact.js'
 import { dump } from './commands/dump.js'
 import { load } from './commands/load.js'
 import { stat } from './commands/stat.js'
-import { debugDescription, describe, Exit, exitCodeOf } from './errors.js'
+import { statWatch } from './commands/stat-watch.js'
+import { tail } from './commands/tail.js'
+import { CliError, debugDescription, describe, Exit, exitCodeOf } from './errors.js'
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -65,7 +68,7 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<number>) {
 
 const program = new Command('alexstorage')
   .description(
-    'Inspect, verify, export, import and compact AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store or bad input, 2 could not run (usage, not a store, locked, I/O error).',
+    'Inspect, verify, export, import, compact, back up and follow AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store or bad input, 2 could not run (usage, not a store, locked, I/O error).',
   )
   .version(version, '-V, --version')
   .option('--debug', 'print stack traces of errors')
@@ -82,18 +85,33 @@ const program = new Command('alexstorage')
 program
   .command('stat')
   .description(
-    'keys, live and dead bytes, segments, log size and LSNs, checkpoints, compactions, cache and index shape (read-only open)',
+    'keys, live and dead bytes, segments, log size and LSNs, checkpoints, compactions, cache, index shape and the registered readers (read-only open)',
   )
   .argument('<dir>', 'the store directory')
   .option('--json', 'print JSON instead of a table')
+  .option(
+    '--watch',
+    'refresh the figures until Ctrl-C, following a running writer (in place on a terminal; one block per interval otherwise, one JSON line each with --json)',
+  )
+  .option('--interval <ms>', 'milliseconds between refreshes with --watch', positiveInteger(10))
   .addHelpText(
     'after',
     example(
       '$ alexstorage stat ./my-db',
       '$ alexstorage stat ./my-db --json | jq .stats.deadBytes',
+      '$ alexstorage stat ./my-db --watch --interval 500',
     ),
   )
-  .action(run((dir: string, options: { json?: boolean }) => stat(dir, options)))
+  .action(
+    run((dir: string, options: { json?: boolean; watch?: boolean; interval?: number }) => {
+      if (options.watch)
+        return statWatch(dir, { json: options.json, interval: options.interval ?? 1000 })
+      if (options.interval !== undefined) {
+        throw new CliError('ERR_USAGE', '--interval needs --watch (see --help)', Exit.UNUSABLE)
+      }
+      return stat(dir, options)
+    }),
+  )
 
 program
   .command('check')
@@ -172,6 +190,52 @@ program
   .option('--json', 'print before/after figures as JSON')
   .addHelpText('after', example('$ alexstorage compact ./my-db'))
   .action(run((dir: string, options: { json?: boolean }) => compact(dir, options)))
+
+program
+  .command('backup')
+  .description(
+    "copy the store into dest (missing or empty) as a consistent store: opens it as its writer, so it fails with ERR_LOCKED while another process writes to it; back up a live store from its writer's process (db.backup())",
+  )
+  .argument('<dir>', 'the store directory')
+  .argument('<dest>', 'the backup directory: must not exist or be empty, outside the store')
+  .option(
+    '--json',
+    'print the result { dir, dest, lsn, bytes, files } as JSON (and no progress bar)',
+  )
+  .addHelpText(
+    'after',
+    `${example('$ alexstorage backup ./my-db /backups/my-db-2026-12-01', '$ alexstorage backup ./my-db ./copy --json && alexstorage check ./copy')}\nThe copy is the store at exactly one LSN (printed); files that never change again are hard-linked when dest is on the same file system, the rest copied. An interrupted backup leaves dest marked incomplete (BACKUP-INCOMPLETE, refused by open): delete it and run again.\n`,
+  )
+  .action(
+    run((dir: string, dest: string, options: { json?: boolean }) => backup(dir, dest, options)),
+  )
+
+program
+  .command('tail')
+  .description(
+    'print the changes (puts, deletes) as they happen, one NDJSON line each {"lsn","type","key","value"(base64, puts only)}, until Ctrl-C; follows a writer running in another process (read-only open)',
+  )
+  .argument('<dir>', 'the store directory')
+  .option(
+    '--since <lsn>',
+    "start after this LSN (the last lsn printed, to resume); default: the store's LSN now, only new changes",
+    positiveInteger(0),
+  )
+  .option('--limit <n>', 'stop after n changes', positiveInteger(0))
+  .addOption(new Option('--format <format>', 'output format').choices(['ndjson']).default('ndjson'))
+  .option('--quiet', 'no start and stop lines on stderr (where it starts, how to resume)')
+  .addHelpText(
+    'after',
+    `${example('$ alexstorage tail ./my-db', '$ alexstorage tail ./my-db --since 1500 --limit 100 | jq -c .key')}\nExit codes: 0 stopped (Ctrl-C, --limit), 1 the log no longer holds --since (ERR_LSN_TRIMMED, naming the oldest LSN it holds), 2 could not run.\n`,
+  )
+  .action(
+    run(
+      (
+        dir: string,
+        options: { since?: number; limit?: number; format?: string; quiet?: boolean },
+      ) => tail(dir, options),
+    ),
+  )
 
 // Subcommands accept --debug too (the program's option is recognised after them as well).
 for (const command of program.commands) {

@@ -34,3 +34,19 @@ export function parseLine(line: string): { key: number; value: Uint8Array } | { 
   const buf = Buffer.from(record.value, 'base64')
   return { key: record.key, value: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) }
 }
+
+/**
+ * One change of the change feed as `tail` prints it:
+ * `{"lsn":<n>,"type":"put","key":<number>,"value":"<base64>"}`, or without `value` for a delete.
+ */
+export function encodeChange(change: {
+  lsn: number
+  type: 'put' | 'delete'
+  key: number
+  value?: Uint8Array
+}): string {
+  const head = `{"lsn":${change.lsn},"type":"${change.type}","key":${JSON.stringify(change.key)}`
+  if (change.value === undefined) return `${head}}\n`
+  const v = change.value
+  return `${head},"value":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"}\n`
+}

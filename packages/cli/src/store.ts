@@ -4,7 +4,10 @@ import { AlexStorage, type AlexStorageOptions } from '@alex/storage'
 import { CliError, Exit } from './errors.js'
 
 /**
- * Opens `dir` read-only (no lock taken, nothing on disk changes; works while a writer runs).
+ * Opens `dir` read-only (no lock taken; works while a writer runs). By default the view is frozen
+ * at the open (`follow: false`): nothing on disk changes, not even a reader registration. With
+ * `follow: true` (`tail`, `stat --watch`) it follows a running writer, and registers in
+ * `readers/` so that the writer keeps the log it still needs (docs/architecture.md, section 12).
  * A directory in which the open found no snapshot, data segment or log is not a store:
  * `ERR_NOT_A_STORE` (a read-only open of an empty directory otherwise succeeds as an empty store).
  */
@@ -13,7 +16,7 @@ export async function openReadOnly(
   options: AlexStorageOptions = {},
 ): Promise<AlexStorage> {
   mustBeDirectory(dir)
-  const db = await AlexStorage.open(dir, { ...options, readOnly: true })
+  const db = await AlexStorage.open(dir, { follow: false, ...options, readOnly: true })
   if (isEmptyOpen(db)) {
     await db.close()
     throw new CliError('ERR_NOT_A_STORE', `no AlexStorage store in ${dir}`, Exit.UNUSABLE)

@@ -5,6 +5,7 @@ import { tempDir as sharedTempDir } from '@alex/test-support'
 
 export const BIN = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const WRITER = fileURLToPath(new URL('./writer.mjs', import.meta.url))
+const LIVE_WRITER = fileURLToPath(new URL('./live-writer.mjs', import.meta.url))
 
 export interface Result {
   code: number | null
@@ -93,4 +94,136 @@ export async function startWriter(
       return exited
     },
   }
+}
+
+/** A command that runs until stopped (`tail`, `stat --watch`), spawned from the built bin. */
+export interface Running {
+  child: ChildProcess
+  /** Everything written so far. */
+  stdout: () => string
+  stderr: () => string
+  /** Resolves once `ready(stdout, stderr)` holds; rejects if the process exits first. */
+  until: (ready: (stdout: string, stderr: string) => boolean) => Promise<void>
+  /** Resolves with the exit code (or the signal that killed it) once the process exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+export function startCli(args: string[]): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  const waiters = new Set<() => void>()
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
+  const changed = () => {
+    for (const waiter of [...waiters]) waiter()
+  }
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d
+    changed()
+  })
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d
+    changed()
+  })
+  const until = (ready: (stdout: string, stderr: string) => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!ready(stdout, stderr)) return
+        waiters.delete(check)
+        resolve()
+      }
+      waiters.add(check)
+      check()
+      exited.then(({ code, signal }) => {
+        if (!waiters.has(check)) return
+        waiters.delete(check)
+        // One last look: the output may have completed with the exit.
+        if (ready(stdout, stderr)) resolve()
+        else
+          reject(new Error(`exited (${code ?? signal}) first; stdout: ${stdout} stderr: ${stderr}`))
+      })
+    })
+  return { child, stdout: () => stdout, stderr: () => stderr, until, exited }
+}
+
+/** What the live writer reports of a change it made: what `tail` should print for it. */
+export interface WrittenChange {
+  lsn: number
+  type: 'put' | 'delete'
+  key: number
+  value?: string
+}
+
+/** A writer in another process (test/live-writer.mjs) that writes when asked. */
+export interface LiveWriter {
+  /** The store's LSN when the writer was ready. */
+  startLsn: number
+  /** Makes `n` changes (one at a time, each acknowledged); resolves with them, in LSN order. */
+  write: (n: number) => Promise<WrittenChange[]>
+  checkpoint: () => Promise<void>
+  /** Closes the store; resolves with the exit code. */
+  stop: () => Promise<number | null>
+}
+
+export async function startLiveWriter(dir: string): Promise<LiveWriter> {
+  const child = spawn(process.execPath, [LIVE_WRITER, dir], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  const lines: string[] = []
+  let wake: (() => void) | undefined
+  let partial = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    const parts = (partial + d).split('\n')
+    partial = parts.pop()!
+    lines.push(...parts)
+    wake?.()
+  })
+  exited.then(() => wake?.())
+  /** The next line the writer prints. */
+  const next = async (): Promise<string> => {
+    while (lines.length === 0) {
+      if (child.exitCode !== null) throw new Error(`live writer exited: ${stderr}`)
+      await new Promise<void>((resolve) => (wake = resolve))
+    }
+    return lines.shift()!
+  }
+  const ready = await next()
+  expectPrefix(ready, 'ready ')
+  return {
+    startLsn: Number(ready.slice('ready '.length)),
+    async write(n) {
+      child.stdin!.write(`write ${n}\n`)
+      const changes: WrittenChange[] = []
+      for (;;) {
+        const line = await next()
+        if (line.startsWith('wrote ')) return changes
+        expectPrefix(line, 'change ')
+        changes.push(JSON.parse(line.slice('change '.length)))
+      }
+    },
+    async checkpoint() {
+      child.stdin!.write('checkpoint\n')
+      expectPrefix(await next(), 'checkpointed')
+    },
+    stop() {
+      child.stdin!.end('close\n')
+      return exited
+    },
+  }
+}
+
+function expectPrefix(line: string, prefix: string): void {
+  if (!line.startsWith(prefix))
+    throw new Error(`live writer: expected "${prefix}...", got "${line}"`)
+}
+
+/** The NDJSON lines of `tail`'s output, parsed. */
+export function parseLines(text: string): unknown[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line))
 }

@@ -8,7 +8,7 @@ afterAll(removeTempDirs)
 
 describe('alexstorage --help', () => {
   it('shows an example on every command', async () => {
-    const commands = ['', 'stat', 'check', 'dump', 'load', 'compact']
+    const commands = ['', 'stat', 'check', 'dump', 'load', 'compact', 'backup', 'tail']
     const results = await Promise.all(
       commands.map((command) => cli(command === '' ? ['--help'] : [command, '--help'])),
     )
