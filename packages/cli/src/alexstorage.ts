@@ -68,7 +68,7 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<number>) {
 
 const program = new Command('alexstorage')
   .description(
-    'Inspect, verify, export, import, compact, back up and follow AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store or bad input, 2 could not run (usage, not a store, locked, I/O error).',
+    'Inspect, verify, export, import, compact, back up and follow AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store, bad input or a tail position the log no longer holds, 2 could not run (usage, not a store, locked, I/O error).',
   )
   .version(version, '-V, --version')
   .option('--debug', 'print stack traces of errors')
@@ -79,7 +79,11 @@ const program = new Command('alexstorage')
   })
   .addHelpText(
     'after',
-    example('$ alexstorage stat ./my-db', '$ alexstorage check ./my-db && echo clean'),
+    example(
+      '$ alexstorage stat ./my-db',
+      '$ alexstorage check ./my-db && echo clean',
+      '$ alexstorage tail ./my-db --since 1500',
+    ),
   )
 
 program
@@ -93,7 +97,11 @@ program
     '--watch',
     'refresh the figures until Ctrl-C, following a running writer (in place on a terminal; one block per interval otherwise, one JSON line each with --json)',
   )
-  .option('--interval <ms>', 'milliseconds between refreshes with --watch', positiveInteger(10))
+  .option(
+    '--interval <ms>',
+    'milliseconds between refreshes with --watch (default: 1000)',
+    positiveInteger(10),
+  )
   .addHelpText(
     'after',
     example(
@@ -194,7 +202,7 @@ program
 program
   .command('backup')
   .description(
-    "copy the store into dest (missing or empty) as a consistent store: opens it as its writer, so it fails with ERR_LOCKED while another process writes to it; back up a live store from its writer's process (db.backup())",
+    'copy the store into dest (missing or empty) as a store at one LSN; opens it as its writer: ERR_LOCKED while another process writes to it',
   )
   .argument('<dir>', 'the store directory')
   .argument('<dest>', 'the backup directory: must not exist or be empty, outside the store')
@@ -204,7 +212,7 @@ program
   )
   .addHelpText(
     'after',
-    `${example('$ alexstorage backup ./my-db /backups/my-db-2026-12-01', '$ alexstorage backup ./my-db ./copy --json && alexstorage check ./copy')}\nThe copy is the store at exactly one LSN (printed); files that never change again are hard-linked when dest is on the same file system, the rest copied. An interrupted backup leaves dest marked incomplete (BACKUP-INCOMPLETE, refused by open): delete it and run again.\n`,
+    `${example('$ alexstorage backup ./my-db /backups/my-db-2026-12-01', '$ alexstorage backup ./my-db ./copy --json && alexstorage check ./copy')}\nbackup needs the writer's lock (db.backup() checkpoints): it runs when no writer has the store open, and fails with ERR_LOCKED (exit 2) while one has. To back up a live store, call db.backup() in the writer's own process.\nThe copy is the store at exactly one LSN (printed); files that never change again are hard-linked when dest is on the same file system, the rest copied. An interrupted backup leaves dest marked incomplete (BACKUP-INCOMPLETE, refused by open): delete it and run again.\n`,
   )
   .action(
     run((dir: string, dest: string, options: { json?: boolean }) => backup(dir, dest, options)),

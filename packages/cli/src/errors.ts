@@ -4,7 +4,10 @@ import { AlexStorageError } from '@alex/storage'
 export const Exit = {
   /** Done; for `check`: the store is clean. */
   OK: 0,
-  /** The data is bad: a damaged store (`ERR_CORRUPTION`) or a bad input line for `load`. */
+  /**
+   * The data is bad: a damaged store (`ERR_CORRUPTION`), a bad input line for `load`, or a
+   * position the log no longer holds for `tail --since` (`ERR_LSN_TRIMMED`).
+   */
   DAMAGED: 1,
   /** The command could not run: bad usage, not a store, locked, an I/O error. */
   UNUSABLE: 2,
