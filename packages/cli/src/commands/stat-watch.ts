@@ -1,3 +1,4 @@
+import type { AlexStorage } from '@alex/storage'
 import { Interrupt } from '../interrupt.js'
 import { openReadOnly } from '../store.js'
 import { statJson, statText, takeSample } from './stat.js'
@@ -15,11 +16,20 @@ export interface StatWatchOptions {
  * appended: a table followed by a blank line, or with `--json` one JSON object per line.
  */
 export async function statWatch(dir: string, options: StatWatchOptions): Promise<number> {
-  const db = await openReadOnly(dir, { cacheBytes: 0, follow: true })
+  // Installed first: a Ctrl-C during the open ends the command cleanly too.
   const interrupt = new Interrupt()
+  let db: AlexStorage
+  try {
+    db = await openReadOnly(dir, { cacheBytes: 0, follow: true })
+  } catch (error) {
+    interrupt.dispose()
+    throw error
+  }
   const tty = process.stdout.isTTY === true
   let drawnRows = 0
   try {
+    // The first block then shows the writer's position too (the follower has read it).
+    await db.catchUp()
     while (!interrupt.interrupted) {
       const sample = takeSample(db, dir)
       const time = new Date().toISOString()

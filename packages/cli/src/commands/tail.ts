@@ -20,19 +20,26 @@ export interface TailOptions {
  * the writer nothing. A position the log no longer holds is `ERR_LSN_TRIMMED` (exit 1).
  */
 export async function tail(dir: string, options: TailOptions): Promise<number> {
-  const db = await openReadOnly(dir, { cacheBytes: 0, follow: true })
   let feed: AsyncIterableIterator<Change> | undefined
   // Ctrl-C ends the feed: a waiting next() resolves done, the loop ends, the store is closed.
+  // Installed first: a Ctrl-C during the open ends the command cleanly too.
   const interrupt = new Interrupt(() => void feed?.return?.())
+  let db: AlexStorage
+  try {
+    db = await openReadOnly(dir, { cacheBytes: 0, follow: true })
+  } catch (error) {
+    interrupt.dispose()
+    throw error
+  }
   const out = new LineWriter(process.stdout)
   let position: number | undefined
   try {
     // Every write the writer acknowledged before tail started is visible first, so that "now"
     // (the default `since`) and a `--since` the writer gave out are both within this view.
     await db.catchUp()
+    if (interrupt.interrupted) return Exit.OK
     position = options.since ?? db.lsn
     feed = db.changes({ since: position, limit: options.limit ?? Number.POSITIVE_INFINITY })
-    if (interrupt.interrupted) await feed.return?.()
     notice(options, `following ${db.dir} after LSN ${position} (Ctrl-C to stop)`)
     for await (const change of feed) {
       await out.write(encodeChange(change))
