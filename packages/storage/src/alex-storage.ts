@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { AlexIndex, NormalizedRange } from '@alex/index'
-import { type FileSystem, nodeFileSystem, type Wal } from '@alex/wal'
+import { type FileSystem, nodeFileSystem, type Wal, type WalOp } from '@alex/wal'
 import { type BackupOptions, type BackupResult, checkBackupRequest, runBackup } from './backup.js'
 import { type Change, ChangeFeeds, type ChangesOptions } from './change-feed.js'
 import { Checkpointer } from './checkpoint.js'
@@ -16,6 +16,14 @@ import {
   TYPE_PUT,
   TYPE_TOMBSTONE,
 } from './format.js'
+import { type IngestResult, runIngest } from './ingest.js'
+import { WriteGate } from './ingest-gate.js'
+import {
+  checkIngestOptions,
+  collectInput,
+  type IngestOptions,
+  type IngestSource,
+} from './ingest-input.js'
 import type { StoreLock } from './lock-file.js'
 import { LogRetention } from './log-retention.js'
 import { Maintenance } from './maintenance.js'
@@ -48,6 +56,8 @@ import {
 import { type BatchOptions, checkBatchOptions } from './write-conditions.js'
 import { WritePipeline } from './write-pipeline.js'
 
+export type { IngestResult } from './ingest.js'
+export type { IngestColumns, IngestEntry, IngestOptions, IngestSource } from './ingest-input.js'
 export type { BatchOperation } from './write-arguments.js'
 
 const OPEN = 0
@@ -139,6 +149,8 @@ export class AlexStorage {
   private follower: Follower | undefined
   /** Following reader: why following stopped, if it did (reads go on). */
   private followError: AlexStorageError | undefined
+  /** Holds writes back while an ingest is pending (ingest-gate.ts). */
+  private readonly gate = new WriteGate()
 
   private constructor(
     dir: string,
@@ -514,6 +526,7 @@ export class AlexStorage {
     if (!(value instanceof Uint8Array)) return Promise.reject(invalidValue(value))
     const max = this.options.maxValueBytes
     if (value.length > max) return Promise.reject(tooLarge(value, max))
+    if (this.gate.held !== undefined) return this.heldWrite(key + 0, value.slice())
     return this.writes.write(key + 0, value) // + 0: -0 and 0 are the same key
   }
 
@@ -522,6 +535,7 @@ export class AlexStorage {
     const refused = this.writeRefusal()
     if (refused !== undefined) return Promise.reject(refused)
     if (typeof key !== 'number' || key - key !== 0) return Promise.reject(invalidKey(key))
+    if (this.gate.held !== undefined) return this.heldWrite(key + 0, undefined)
     return this.writes.write(key + 0, undefined)
   }
 
@@ -538,7 +552,16 @@ export class AlexStorage {
     if (operations.length === 0) return Promise.resolve()
     const ops = copyOperations(operations, this.options.maxValueBytes)
     if (ops instanceof AlexStorageError) return Promise.reject(ops)
+    if (this.gate.held !== undefined) {
+      const copies = copyValues(ops)
+      return this.gate.defer(() => this.writes.writeBatch(copies))
+    }
     return this.writes.writeBatch(ops)
+  }
+
+  /** A write issued while an ingest is pending: issued after it (ingest-gate.ts). */
+  private heldWrite(key: number, value: Uint8Array | undefined): Promise<void> {
+    return this.gate.defer(() => this.writes.write(key, value))
   }
 
   /**
@@ -554,6 +577,11 @@ export class AlexStorage {
     if (ops instanceof AlexStorageError) return Promise.reject(ops)
     const conditions = checkBatchOptions(options)
     if (conditions instanceof AlexStorageError) return Promise.reject(conditions)
+    if (this.gate.held !== undefined) {
+      // Checked after the ingest, against the state it leaves.
+      const copies = copyValues(ops)
+      return this.gate.defer(() => this.writes.writeBatchIf(copies, conditions))
+    }
     return this.writes.writeBatchIf(ops, conditions)
   }
 
@@ -568,6 +596,7 @@ export class AlexStorage {
   async sync(): Promise<void> {
     const refused = this.writeRefusal()
     if (refused !== undefined) throw refused
+    await this.gate.whenOpen() // writes held by an ingest are issued then
     await this.writes.sync()
   }
 
@@ -635,6 +664,56 @@ export class AlexStorage {
     })
   }
 
+  /**
+   * Bulk ingest: writes `entries` (key-value pairs, sync or async iterable, or `{ keys, values }`
+   * columns, the fastest) directly into new data segments, without the log, and resolves once
+   * they are durable: a snapshot names them and the log's LSNs account for them. Atomic: after a
+   * crash, and to every reader, either all entries are there or none. Entries overwrite existing
+   * keys. `sorted` (default true): keys must be strictly ascending (else `ERR_INVALID_ARGUMENT`
+   * naming the first out-of-order key); `false` sorts them in memory (the last of a repeated key
+   * wins). Every entry is validated before anything is written: a refusal changes nothing on disk.
+   * Writes issued while it is pending wait and are ordered after it. Rejects like `batch`, and
+   * with `ERR_CLOSED` if the store closes before it starts. See docs/architecture.md, "Bulk ingest".
+   */
+  async ingest(entries: IngestSource, options?: IngestOptions): Promise<IngestResult> {
+    const refused = this.writeRefusal()
+    if (refused !== undefined) throw refused
+    const checked = checkIngestOptions(options)
+    if (checked instanceof AlexStorageError) throw checked
+    this.gate.close()
+    try {
+      const input = await collectInput(entries, checked.sorted, this.options.maxValueBytes)
+      let result: IngestResult | undefined
+      await this.maintenance.exclusive(async () => {
+        const stopped = this.writeRefusal()
+        if (stopped !== undefined) throw stopped
+        result = await runIngest(this.ingestContext(), input)
+      })
+      return result!
+    } finally {
+      this.gate.open()
+    }
+  }
+
+  private ingestContext() {
+    return {
+      fs: this.fs,
+      dir: this.dir,
+      wal: this.wal,
+      index: this.index,
+      segments: this.segments,
+      writes: this.writes,
+      checkpointer: this.checkpointer,
+      history: this.history,
+      failure: this.failure,
+      segmentBytes: this.options.segmentBytes,
+      published: () => {
+        this.publish()
+        this.changeFeeds.notifyApplied()
+      },
+    }
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /**
@@ -692,6 +771,7 @@ export class AlexStorage {
       }
     }
     this.follower?.close(this.closedError())
+    await this.gate.whenOpen() // a pending ingest, then the writes it held
     await this.writes.settle(true)
     await this.maintenance.idle()
     this.history.releaseAll() // snapshots end with the store; retained segments are deleted
@@ -767,4 +847,9 @@ export class AlexStorage {
   private closedError(): AlexStorageError {
     return new AlexStorageError(ErrorCode.CLOSED, 'the store is closed')
   }
+}
+
+/** The batch's values copied (a held batch is issued later; the caller may reuse its arrays). */
+function copyValues(ops: WalOp[]): WalOp[] {
+  return ops.map((op) => (op.type === 'put' ? { ...op, value: op.value.slice() } : op))
 }

@@ -143,6 +143,54 @@ export class Checkpointer {
     this.writes.checkpointed(ops, recordBytes)
   }
 
+  /**
+   * A checkpoint of a state the index does not hold yet: the bulk ingest's (ingest.ts). The
+   * snapshot at `lsn` holds `keys` (strictly increasing) and `locations` and names every segment;
+   * steps 2, 3, 5 and 6 are those of `run`. Once the snapshot is durable, `install()` makes that
+   * state the store's, in one synchronous step, before the log is checkpointed: what the store
+   * shows is durable first (docs/architecture.md, "Bulk ingest"). Any failure fails the store.
+   */
+  async runPrepared(
+    lsn: number,
+    keys: Float64Array,
+    locations: Float64Array,
+    install: () => void,
+  ): Promise<void> {
+    await this.writes.settle()
+    this.failure.check()
+    const seq = this.seq + 1
+    const builder = buildSnapshot(
+      {
+        seq,
+        lsn,
+        nextSegmentId: this.segments.nextId,
+        checkpoints: this.count + 1,
+        compactions: this.compactionCount,
+        retireBelow: this.retireBelow,
+        segments: this.segments.tableExcept([]),
+      },
+      keys.length,
+    )
+    builder.keys.set(keys)
+    builder.locations.set(locations)
+    sealSnapshot(builder.bytes)
+    const ops = this.writes.opsSinceCheckpoint
+    const recordBytes = this.writes.bytesSinceCheckpoint
+    try {
+      this.ownFsyncs += await this.segments.syncAll()
+      this.ownFsyncs += await writeSnapshot(this.fs, this.dir, seq, builder.bytes)
+      this.seq = seq
+      this.lsn = lsn
+      install()
+      await this.wal.checkpointUpTo(lsn)
+      await this.deleteReplaced(seq, lsn, [])
+    } catch (err) {
+      throw this.failure.fail(err)
+    }
+    this.count++
+    this.writes.checkpointed(ops, recordBytes)
+  }
+
   /** Step 1: the snapshot of the index at `lsn`, sealed, in its file layout. */
   private capture(
     seq: number,

@@ -127,6 +127,35 @@ export class DataSegment {
     return segment
   }
 
+  /**
+   * Creates a sealed segment file (which must not exist) and lets `write` fill it through its
+   * handle, header included, `length` bytes in all: the bulk ingest's segments
+   * (ingest-writer.ts). Not resident (the cache loads it when reads call for it) and not yet
+   * durable: `sync()` it. Unlike `create`, the header is not fsynced on its own: such a segment
+   * counts for nothing until the snapshot naming it is durable, and recovery ignores it before
+   * that (its header carries `SEGMENT_FLAG_INGEST`; docs/architecture.md, "Bulk ingest").
+   */
+  static writeSealed(
+    fs: FileSystem,
+    dir: string,
+    id: number,
+    slot: number,
+    length: number,
+    write: (handle: FileHandle) => void,
+  ): DataSegment {
+    const path = join(dir, segmentName(id))
+    const handle = fs.open(path, 'wx+')
+    try {
+      write(handle)
+    } catch (err) {
+      handle.close()
+      throw err
+    }
+    const segment = new DataSegment(id, slot, path, handle, length, false)
+    segment.synced = 0 // nothing of it is durable yet
+    return segment
+  }
+
   /** An active segment that lives only in memory (never written), for read-only opens. */
   static memory(id: number, slot: number, capacity: number): DataSegment {
     const segment = new DataSegment(

@@ -240,6 +240,9 @@ export class Follower {
       this.position = tail.position
       host.advanced(this.position)
     }
+    // The log skipped LSNs after the position: a bulk ingest wrote those operations to data
+    // segments only (docs/architecture.md, "Bulk ingest"), and the newest snapshot holds them.
+    if (tail.nextLsn > tail.position + 1 && tail.nextLsn - 1 <= upTo) this.startReload(upTo)
   }
 
   private startReload(upTo: number): void {

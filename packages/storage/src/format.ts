@@ -9,6 +9,12 @@ export const SEGMENT_MAGIC = 0x53445841 // 'A' 'X' 'D' 'S' read as a little-endi
 export const SEGMENT_VERSION = 1
 /** Size of the data segment header; the first record starts here. */
 export const SEGMENT_HEADER_SIZE = 16
+/**
+ * Segment header flag (section 3.1): the segment was written by a bulk ingest, directly and not
+ * through the log. Recovery's full scan counts such a segment only once the log's checkpoint
+ * covers its records (the ingest committed); otherwise it is an ingest cut short.
+ */
+export const SEGMENT_FLAG_INGEST = 1
 /** Segment header field offsets (section 3.1): magic u8[4], version u16, flags u16, id u32. */
 export const SEGMENT_MAGIC_AT = 0
 export const SEGMENT_VERSION_AT = 4

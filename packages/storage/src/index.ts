@@ -1,7 +1,14 @@
 export type { RecoveryMode, SyncMode } from '@alex/wal'
 /** Types the store's options use, re-exported so an options object needs no other package. */
 export type { FileHandle, FileSystem, OpenFlags } from '@alex/wal/io'
-export type { BatchOperation } from './alex-storage.js'
+export type {
+  BatchOperation,
+  IngestColumns,
+  IngestEntry,
+  IngestOptions,
+  IngestResult,
+  IngestSource,
+} from './alex-storage.js'
 export { AlexStorage } from './alex-storage.js'
 export type { BackupOptions, BackupProgress, BackupResult } from './backup.js'
 export type { Change, ChangesOptions } from './change-feed.js'

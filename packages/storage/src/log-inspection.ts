@@ -11,6 +11,12 @@ export interface LogSummary {
   lastLsn: number
   /** Newest checkpoint LSN recorded in the log. */
   checkpointLsn: number
+  /**
+   * Highest LSN the log accounts for: its last operation, its checkpoint, or the end of a range
+   * it reserved (`Wal.reserve`, a segment header's base LSN): the next LSN it would hand out,
+   * less one. A bulk ingest's records carry reserved LSNs.
+   */
+  reservedLsn: number
 }
 
 /**
@@ -28,6 +34,7 @@ export function inspectLog(fs: FileSystem, dir: string, options: WalOptions): Lo
     exists: fs.exists(dir),
     lastLsn: Number(report.lastLsn),
     checkpointLsn: Number(report.checkpointLsn),
+    reservedLsn: Number(report.nextLsn) - 1,
   }
 }
 

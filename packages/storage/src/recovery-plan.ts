@@ -11,6 +11,7 @@ import {
 } from './file-names.js'
 import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SNAPSHOT_LSN_AT, TYPE_PUT } from './format.js'
 import { type FullScan, fullScan } from './full-scan.js'
+import { isUncommittedIngest } from './ingest-recovery.js'
 import { offsetOf, slotOf } from './location.js'
 import type { LogSummary } from './log-inspection.js'
 import type { ResolvedOptions } from './options.js'
@@ -292,7 +293,18 @@ function planFullScan(
     plan.removeSegments.push(id)
     plan.report.removedFiles.push(segmentName(id))
   }
-  const ids = listing.segments.filter((id) => id >= floor)
+  const ids: number[] = []
+  for (const id of listing.segments) {
+    if (id < floor) continue
+    // A bulk ingest's segment counts once the log's checkpoint covers its records (its commit
+    // came first); one above it is an ingest cut short: never part of the store.
+    if (isUncommittedIngest(fs, join(dir, segmentName(id)), id, log.checkpointLsn)) {
+      plan.removeSegments.push(id)
+      plan.report.removedFiles.push(segmentName(id))
+      continue
+    }
+    ids.push(id)
+  }
   const scan = fullScan(
     fs,
     dir,
@@ -325,7 +337,9 @@ function checkLogExtent(
   options: ResolvedOptions,
   report: StorageRecoveryReport,
 ): void {
-  const logEnd = Math.max(log.lastLsn, log.checkpointLsn)
+  // Reserved LSNs count: a bulk ingest's records carry LSNs the log reserved durably before any
+  // data file held them (docs/architecture.md, "Bulk ingest").
+  const logEnd = Math.max(log.lastLsn, log.checkpointLsn, log.reservedLsn)
   if (dataLsn <= logEnd) return
   const message = log.exists
     ? `the log ends at LSN ${logEnd} but the data files hold LSN ${dataLsn}: log segments are missing`
