@@ -707,6 +707,7 @@ export class AlexStorage {
       history: this.history,
       failure: this.failure,
       segmentBytes: this.options.segmentBytes,
+      maxValueBytes: this.options.maxValueBytes,
       published: () => {
         this.publish()
         this.changeFeeds.notifyApplied()

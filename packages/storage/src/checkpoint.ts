@@ -5,7 +5,7 @@ import type { DataSegment } from './data-segment.js'
 import { classifyNames, retiredName, snapshotName } from './file-names.js'
 import { SegmentRetention } from './segment-retention.js'
 import type { SegmentSet } from './segment-set.js'
-import { buildSnapshot, sealSnapshot, writeSnapshot } from './snapshot.js'
+import { buildSnapshot, sealSnapshot, writeSnapshot, writeSnapshotFrom } from './snapshot.js'
 import type { StoreFailure } from './store-failure.js'
 import type { VersionHistory } from './version-history.js'
 import type { WritePipeline } from './write-pipeline.js'
@@ -159,26 +159,20 @@ export class Checkpointer {
     await this.writes.settle()
     this.failure.check()
     const seq = this.seq + 1
-    const builder = buildSnapshot(
-      {
-        seq,
-        lsn,
-        nextSegmentId: this.segments.nextId,
-        checkpoints: this.count + 1,
-        compactions: this.compactionCount,
-        retireBelow: this.retireBelow,
-        segments: this.segments.tableExcept([]),
-      },
-      keys.length,
-    )
-    builder.keys.set(keys)
-    builder.locations.set(locations)
-    sealSnapshot(builder.bytes)
+    const header = {
+      seq,
+      lsn,
+      nextSegmentId: this.segments.nextId,
+      checkpoints: this.count + 1,
+      compactions: this.compactionCount,
+      retireBelow: this.retireBelow,
+      segments: this.segments.tableExcept([]),
+    }
     const ops = this.writes.opsSinceCheckpoint
     const recordBytes = this.writes.bytesSinceCheckpoint
     try {
       this.ownFsyncs += await this.segments.syncAll()
-      this.ownFsyncs += await writeSnapshot(this.fs, this.dir, seq, builder.bytes)
+      this.ownFsyncs += await writeSnapshotFrom(this.fs, this.dir, seq, header, keys, locations)
       this.seq = seq
       this.lsn = lsn
       install()

@@ -36,6 +36,11 @@ export interface IngestInput {
   values: Uint8Array[]
   /** Number of entries. */
   count: number
+  /**
+   * The caller's own arrays (the column fast path): they may change until the ingest has read
+   * them, so the writer checks every entry again as it encodes it.
+   */
+  borrowed?: boolean
 }
 
 /** Validates the options (unknown keys refused). */
@@ -135,10 +140,40 @@ export async function collectInput(
       throw bad('ingest columns must be { keys, values }, two array-likes of the same length')
     }
     const n = keys.length
+    if (sorted && keys instanceof Float64Array && Array.isArray(values)) {
+      const borrowed = checkColumns(keys, values, maxValueBytes)
+      if (borrowed !== undefined) return borrowed
+    }
     c.keys = new Float64Array(Math.max(n, 1))
     for (let i = 0; i < n; i++) c.add(keys[i], values[i], i)
   }
   return c.result()
+}
+
+/**
+ * The column fast path: sorted `Float64Array` keys and an array of values are validated where
+ * they are and used as they are, without a copy (`borrowed`: the writer checks them again as it
+ * encodes, in case the caller changed them meanwhile). Undefined if a key is -0 (stored as +0:
+ * then the keys are copied).
+ */
+function checkColumns(
+  keys: Float64Array,
+  values: unknown[],
+  maxValueBytes: number,
+): IngestInput | undefined {
+  const n = keys.length
+  let previous = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < n; i++) {
+    const key = keys[i]!
+    const value = values[i]
+    if (key - key !== 0) throw invalidKey(key, i)
+    if (!(value instanceof Uint8Array)) throw invalidValue(value, i)
+    if (value.length > maxValueBytes) throw tooLarge(value, maxValueBytes)
+    if (!(key > previous)) throw outOfOrder(key, previous, i)
+    if (key === 0 && 1 / key < 0) return undefined // -0
+    previous = key
+  }
+  return { keys, values: values as Uint8Array[], count: n, borrowed: true }
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<unknown> {
@@ -180,7 +215,7 @@ export function recordBytes(input: IngestInput): number {
   return bytes
 }
 
-function outOfOrder(key: number, previous: number, at: number): AlexStorageError {
+export function outOfOrder(key: number, previous: number, at: number): AlexStorageError {
   return bad(
     `ingest entry ${at}: key ${key} is not above the previous key ${previous} (entries must be ` +
       'in strictly ascending key order; pass { sorted: false } to have them sorted)',

@@ -1,6 +1,7 @@
 import type { FileHandle, FileSystem } from '@alex/wal/io'
-import { crc32 } from '@alex/wal/io'
+import { crc32View } from '@alex/wal/io'
 import { DataSegment } from './data-segment.js'
+import { AlexStorageError, ErrorCode } from './errors.js'
 import {
   MAX_SEGMENT_BYTES,
   RECORD_CRC,
@@ -29,14 +30,14 @@ import type { SegmentSet } from './segment-set.js'
  * cache when reads call for them, like any segment after an open.
  */
 
-/** What `writeIngestSegments` produced. */
+/** What `writeIngestSegments` produces, filled as it goes (so a failure can be undone). */
 export interface IngestSegments {
   /** The new segments, in id order, sealed, registered in the segment set. */
   segments: DataSegment[]
+  /** Their fsyncs, started as each segment was written. */
+  syncs: Promise<boolean>[]
   /** Entry `i`'s record location. */
   locations: Float64Array
-  /** Resolves once every new segment's bytes are durable (the directory is not fsynced). */
-  synced: Promise<unknown>
 }
 
 /** Size of the scratch buffer records are encoded into, then written from. */
@@ -44,8 +45,12 @@ const SCRATCH_BYTES = 1024 * 1024
 let scratch: Uint8Array | undefined
 
 /**
- * Encodes and writes `input` (see the module comment). `segmentBytes` is the size a segment
- * fills up to (a record that does not fit alone gets a segment of its own size).
+ * Encodes and writes `input` into `out` (see the module comment). `segmentBytes` is the size a
+ * segment fills up to (a record that does not fit alone gets a segment of its own size). The
+ * caller's own arrays (`input.borrowed`) are checked again entry by entry, in the same
+ * synchronous step that encodes them: a key out of order or a value that is no longer a
+ * `Uint8Array` within `maxValueBytes` throws `ERR_INVALID_ARGUMENT` (the caller then removes what
+ * was written).
  */
 export function writeIngestSegments(
   fs: FileSystem,
@@ -54,11 +59,11 @@ export function writeIngestSegments(
   input: IngestInput,
   firstLsn: number,
   segmentBytes: number,
-): IngestSegments {
-  const { values, count } = input
-  const locations = new Float64Array(count)
-  const segments: DataSegment[] = []
-  const syncs: Promise<boolean>[] = []
+  maxValueBytes: number,
+  out: IngestSegments,
+): void {
+  const { keys, values, count } = input
+  const check = input.borrowed === true
   const capacity = Math.min(Math.max(segmentBytes, SEGMENT_HEADER_SIZE), MAX_SEGMENT_BYTES)
   let i = 0
   while (i < count) {
@@ -66,7 +71,9 @@ export function writeIngestSegments(
     let end = i
     let length = SEGMENT_HEADER_SIZE
     while (end < count) {
-      const size = RECORD_HEADER_SIZE + values[end]!.length
+      const value = values[end]
+      if (check) checkEntry(keys, value, end, maxValueBytes)
+      const size = RECORD_HEADER_SIZE + value!.length
       if (end > i && length + size > capacity) break
       length += size
       end++
@@ -75,15 +82,32 @@ export function writeIngestSegments(
     const id = set.nextId++
     const from = i
     const segment = DataSegment.writeSealed(fs, dir, id, slot, length, (handle) => {
-      writeRecords(handle, id, input, from, end, firstLsn + from, slot, locations)
+      writeRecords(handle, id, input, from, end, firstLsn + from, slot, out.locations)
     })
     segment.liveBytes = length - SEGMENT_HEADER_SIZE
     set.adopt(segment)
-    segments.push(segment)
-    syncs.push(segment.sync())
+    out.segments.push(segment)
+    out.syncs.push(segment.sync())
     i = end
   }
-  return { segments, locations, synced: Promise.all(syncs) }
+}
+
+/** The check of a borrowed entry (see `writeIngestSegments`). */
+function checkEntry(keys: Float64Array, value: unknown, i: number, maxValueBytes: number): void {
+  const key = keys[i]!
+  if (
+    key - key === 0 &&
+    (i === 0 || key > keys[i - 1]!) &&
+    value instanceof Uint8Array &&
+    value.length <= maxValueBytes
+  ) {
+    return
+  }
+  throw new AlexStorageError(
+    ErrorCode.INVALID_ARGUMENT,
+    `ingest entry ${i} changed while the ingest ran (its key or value is no longer valid): ` +
+      'keep the keys and values arrays unchanged until ingest() settles',
+  )
 }
 
 /**
@@ -127,7 +151,7 @@ function writeRecords(
     view.setFloat64(at + RECORD_KEY, keys[i]!, true)
     buf.set(value, at + RECORD_HEADER_SIZE)
     const end = at + size
-    view.setUint32(at + RECORD_CRC, crc32(buf, at + RECORD_LENGTH, end), true)
+    view.setUint32(at + RECORD_CRC, crc32View(view, at + RECORD_LENGTH, end), true)
     locations[i] = packLocation(slot, fileAt + at, n)
     at = end
   }

@@ -2,7 +2,7 @@ import { AlexIndex } from '@alex/index'
 import type { FileSystem, Wal } from '@alex/wal'
 import type { Checkpointer } from './checkpoint.js'
 import type { IngestInput } from './ingest-input.js'
-import { writeIngestSegments } from './ingest-writer.js'
+import { type IngestSegments, writeIngestSegments } from './ingest-writer.js'
 import type { SegmentSet } from './segment-set.js'
 import type { StoreFailure } from './store-failure.js'
 import type { VersionHistory } from './version-history.js'
@@ -39,6 +39,7 @@ export interface IngestContext {
   history: VersionHistory
   failure: StoreFailure
   segmentBytes: number
+  maxValueBytes: number
   /** After the install: publishes the new LSN to readers and wakes change feeds. */
   published: () => void
 }
@@ -75,16 +76,42 @@ export async function runIngest(ctx: IngestContext, input: IngestInput): Promise
   const first = await ctx.wal.reserve(n)
   const last = first + n - 1
   // 4.
-  const written = writeIngestSegments(ctx.fs, ctx.dir, segments, input, first, ctx.segmentBytes)
+  const written: IngestSegments = { segments: [], syncs: [], locations: new Float64Array(n) }
+  try {
+    writeIngestSegments(
+      ctx.fs,
+      ctx.dir,
+      segments,
+      input,
+      first,
+      ctx.segmentBytes,
+      ctx.maxValueBytes,
+      written,
+    )
+  } catch (err) {
+    await undo(segments, written)
+    throw err
+  }
   // 5. (while the fsyncs run in the thread pool)
   const next = nextState(ctx, input, written.locations)
-  await written.synced
+  await Promise.all(written.syncs)
   await ctx.fs.syncDir(ctx.dir)
   // 6.
   await checkpointer.runPrepared(last, next.keys, next.locations, () => {
     install(ctx, input, written.locations, next, first, last)
   })
   return { count: n, firstLsn: first, lastLsn: last }
+}
+
+/**
+ * Step 4 failed before anything was committed (the caller changed its arrays meanwhile, or a
+ * write failed): the segments written so far are removed again, once their fsyncs settled. They
+ * were never named by a snapshot, so the store is as it was (an OS error still fails it, through
+ * the maintenance chain; a deletion lost to a crash is redone by the next open).
+ */
+async function undo(segments: SegmentSet, written: IngestSegments): Promise<void> {
+  await Promise.allSettled(written.syncs)
+  for (const s of written.segments) segments.remove(s)
 }
 
 /** The state after the ingest, prepared without touching what reads see. */

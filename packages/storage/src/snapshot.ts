@@ -112,7 +112,29 @@ export function snapshotSize(n: number, m: number): number {
 export function buildSnapshot(header: SnapshotHeader, n: number): SnapshotBuilder {
   const m = header.segments.length
   const bytes = new Uint8Array(snapshotSize(n, m))
-  const view = new DataView(bytes.buffer)
+  const at = writeHead(bytes, header, n)
+  const keysAt = at
+  const locationsAt = keysAt + 8 * n
+  if (LITTLE_ENDIAN) {
+    return {
+      bytes,
+      keys: new Float64Array(bytes.buffer, keysAt, n),
+      locations: new Float64Array(bytes.buffer, locationsAt, n),
+    }
+  }
+  // Big-endian hosts fill separate arrays; sealSnapshot copies them in as little-endian.
+  const builder = { bytes, keys: new Float64Array(n), locations: new Float64Array(n) }
+  PENDING_BE.set(bytes, builder)
+  return builder
+}
+
+/**
+ * Writes the header (for `n` keys) and the segment table at the start of `bytes`; returns the
+ * offset where the keys start.
+ */
+function writeHead(bytes: Uint8Array, header: SnapshotHeader, n: number): number {
+  const m = header.segments.length
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   bytes.set(MAGIC, 0)
   view.setUint16(SNAPSHOT_VERSION_AT, SNAPSHOT_VERSION, true)
   view.setUint16(SNAPSHOT_FLAGS_AT, 0, true)
@@ -135,19 +157,7 @@ export function buildSnapshot(header: SnapshotHeader, n: number): SnapshotBuilde
     setU64(view, at + TABLE_RESERVED_AT, 0)
     at += SNAPSHOT_TABLE_ENTRY_SIZE
   }
-  const keysAt = at
-  const locationsAt = keysAt + 8 * n
-  if (LITTLE_ENDIAN) {
-    return {
-      bytes,
-      keys: new Float64Array(bytes.buffer, keysAt, n),
-      locations: new Float64Array(bytes.buffer, locationsAt, n),
-    }
-  }
-  // Big-endian hosts fill separate arrays; sealSnapshot copies them in as little-endian.
-  const builder = { bytes, keys: new Float64Array(n), locations: new Float64Array(n) }
-  PENDING_BE.set(bytes, builder)
-  return builder
+  return at
 }
 
 const PENDING_BE = new WeakMap<Uint8Array, SnapshotBuilder>()
@@ -185,6 +195,61 @@ export async function writeSnapshot(
   const handle = fs.open(temp, 'w+')
   try {
     handle.write(bytes, 0, bytes.length, 0)
+    await handle.sync()
+  } finally {
+    handle.close()
+  }
+  fs.rename(temp, join(dir, name))
+  await fs.syncDir(dir)
+  return 2
+}
+
+/**
+ * Writes snapshot `seq` of `header` with `keys` (strictly increasing) and `locations` durably, as
+ * `buildSnapshot` + `sealSnapshot` + `writeSnapshot` would (the same bytes), without gathering
+ * them into one buffer first: the arrays are written as they are (the bulk ingest's are large,
+ * and fresh memory is not free). Returns the number of fsyncs it made.
+ */
+export async function writeSnapshotFrom(
+  fs: FileSystem,
+  dir: string,
+  seq: number,
+  header: SnapshotHeader,
+  keys: Float64Array,
+  locations: Float64Array,
+): Promise<number> {
+  const n = keys.length
+  if (!LITTLE_ENDIAN) {
+    const builder = buildSnapshot(header, n)
+    builder.keys.set(keys)
+    builder.locations.set(locations)
+    sealSnapshot(builder.bytes)
+    return writeSnapshot(fs, dir, seq, builder.bytes)
+  }
+  const head = new Uint8Array(
+    SNAPSHOT_HEADER_SIZE + SNAPSHOT_TABLE_ENTRY_SIZE * header.segments.length,
+  )
+  writeHead(head, header, n)
+  const parts = [
+    head,
+    new Uint8Array(keys.buffer, keys.byteOffset, 8 * n),
+    new Uint8Array(locations.buffer, locations.byteOffset, 8 * n),
+  ]
+  let sum = 0
+  for (const part of parts) sum = crc32(part, 0, part.length, sum)
+  const trailer = new Uint8Array(SNAPSHOT_TRAILER_SIZE)
+  new DataView(trailer.buffer).setUint32(0, sum, true)
+  trailer.set(END_MAGIC, TRAILER_END_MAGIC_AT)
+  parts.push(trailer)
+  const name = snapshotName(seq)
+  const temp = join(dir, tempName(name))
+  const handle = fs.open(temp, 'w+')
+  try {
+    let at = 0
+    for (const part of parts) {
+      handle.write(part, 0, part.length, at)
+      at += part.length
+    }
     await handle.sync()
   } finally {
     handle.close()
