@@ -170,17 +170,17 @@ program
 program
   .command('load')
   .description(
-    'put every entry of an NDJSON dump (- for stdin) into the store, in atomic batches; creates the store if the directory is missing or empty',
+    'write every entry of an NDJSON dump (- for stdin) into the store with bulk ingests (no log), each batch atomic; creates the store if the directory is missing or empty',
   )
   .argument('<dir>', 'the store directory')
   .argument('<file>', 'NDJSON file as written by dump, or - for standard input')
-  .option('--batch <n>', 'operations per atomic batch', positiveInteger(1), 1000)
+  .option('--batch <n>', 'entries per atomic ingest', positiveInteger(1), 1_000_000)
   .option('--json', 'print the result as JSON (and no progress bar)')
   .addHelpText(
     'after',
     example(
       '$ alexstorage load ./copy-db my-db.ndjson',
-      '$ alexstorage dump ./my-db | alexstorage load ./copy-db - --batch 5000',
+      '$ alexstorage dump ./my-db | alexstorage load ./copy-db - --batch 100000',
     ),
   )
   .action(

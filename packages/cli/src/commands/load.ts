@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { AlexStorage, AlexStorageError, type BatchOperation } from '@alex/storage'
+import { AlexStorage, AlexStorageError } from '@alex/storage'
 import { CliError, Exit } from '../errors.js'
 import { parseLine } from '../ndjson.js'
 import { progressBar } from '../progress.js'
@@ -12,21 +12,26 @@ export interface LoadOptions {
 }
 
 /**
- * `alexstorage load <dir> <file>`: puts every entry of an NDJSON dump (`-`: standard input) in
- * atomic batches. A bad line stops the load: its batch is not written, the batches before it are.
+ * `alexstorage load <dir> <file>`: writes every entry of an NDJSON dump (`-`: standard input)
+ * with bulk ingests (`db.ingest`: straight into data segments, no log) of `batch` entries each,
+ * each atomic; entries in ascending key order (as `dump` writes them) are ingested as they come,
+ * any other order is sorted per batch (a repeated key: the last line wins). A bad line stops the
+ * load: its batch is not written, the batches before it are.
  */
 export async function load(dir: string, file: string, options: LoadOptions): Promise<number> {
   const fromStdin = file === '-'
   const total = fromStdin ? 0 : statSync(file).size // ENOENT before the store is touched
   const input = fromStdin ? process.stdin : createReadStream(file)
   await mustBeStoreForWriting(dir, true)
-  // sync 'none': each batch is atomic all the same; close() makes everything durable at the end.
+  // Each ingest is durable when it resolves; the log carries none of the entries.
   const db = await AlexStorage.open(dir, { sync: 'none' })
   const started = performance.now()
   let written = 0
   let lineNo = 0
   let firstLine = 1
-  let ops: BatchOperation[] = []
+  let keys: number[] = []
+  let values: Uint8Array[] = []
+  let ascending = true
   const bar = progressBar(
     Math.max(total, 1),
     'loading {bar} {percentage}% | {entries} entries | {rate} entries/s | ETA {eta_formatted}',
@@ -35,9 +40,9 @@ export async function load(dir: string, file: string, options: LoadOptions): Pro
   )
   const name = fromStdin ? 'stdin' : file
   const flush = async () => {
-    if (ops.length === 0) return
+    if (keys.length === 0) return
     try {
-      await db.batch(ops)
+      await db.ingest({ keys, values }, { sorted: ascending })
     } catch (error) {
       if (
         !(error instanceof AlexStorageError) ||
@@ -52,8 +57,10 @@ export async function load(dir: string, file: string, options: LoadOptions): Pro
         { cause: error },
       )
     }
-    written += ops.length
-    ops = []
+    written += keys.length
+    keys = []
+    values = []
+    ascending = true
     firstLine = lineNo + 1
     const seconds = (performance.now() - started) / 1000
     bar.update((input as { bytesRead?: number }).bytesRead ?? 0, {
@@ -74,8 +81,11 @@ export async function load(dir: string, file: string, options: LoadOptions): Pro
           Exit.DAMAGED,
         )
       }
-      ops.push({ type: 'put', key: entry.key, value: entry.value })
-      if (ops.length >= options.batch) await flush()
+      const n = keys.length
+      if (n > 0 && !(entry.key > keys[n - 1]!)) ascending = false
+      keys.push(entry.key)
+      values.push(entry.value)
+      if (n + 1 >= options.batch) await flush()
     }
     await flush()
   } finally {
