@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { AlexStorage, type AlexStorageOptions, type BackupProgress } from '../src/index.js'
 import { hashDir, rng, tempDir, valueFor } from './helpers.js'
+import { LsnModel, type LsnOp } from './lsn-model.js'
 
 /**
  * Online backup: a copy taken while writers run holds exactly the writes up to the LSN it
@@ -24,50 +25,6 @@ const STORM_OPTIONS: AlexStorageOptions = {
   checkpointRecords: 300,
   compactionThreshold: 0.3,
   compactionMinBytes: 64 * 1024,
-}
-
-type Op = { key: number; value: Uint8Array | undefined } // undefined: a delete
-
-/**
- * Every write the test issues, by LSN. The log numbers operations in the order of the calls
- * (`put` hands its operation to the log synchronously), so the test knows each write's LSN by
- * counting: a put or delete takes one, a batch one per operation.
- */
-class Model {
-  readonly byLsn: Op[] = [] // byLsn[lsn - 1]
-  constructor(private readonly db: AlexStorage) {}
-
-  put(key: number, value: Uint8Array): Promise<void> {
-    this.byLsn.push({ key, value })
-    return this.db.put(key, value)
-  }
-
-  delete(key: number): Promise<void> {
-    this.byLsn.push({ key, value: undefined })
-    return this.db.delete(key)
-  }
-
-  batch(ops: Op[]): Promise<void> {
-    this.byLsn.push(...ops)
-    return this.db.batch(
-      ops.map((o) =>
-        o.value === undefined
-          ? { type: 'delete' as const, key: o.key }
-          : { type: 'put' as const, key: o.key, value: o.value },
-      ),
-    )
-  }
-
-  /** The store's state after every operation up to `lsn`. */
-  stateAt(lsn: number): Map<number, Uint8Array> {
-    const state = new Map<number, Uint8Array>()
-    for (let i = 0; i < lsn; i++) {
-      const op = this.byLsn[i]!
-      if (op.value === undefined) state.delete(op.key)
-      else state.set(op.key, op.value)
-    }
-    return state
-  }
 }
 
 /**
@@ -110,7 +67,7 @@ describe('backup during a write storm', () => {
   it('copies exactly the state at the LSN it reports, while writes go on', async () => {
     const dir = fresh('storm')
     const db = await AlexStorage.open(dir, STORM_OPTIONS)
-    const model = new Model(db)
+    const model = new LsnModel(db)
     const random = rng(7)
     let stop = false
     let version = 0
@@ -124,7 +81,7 @@ describe('backup during a write storm', () => {
         } else if (r < 0.85) {
           await model.delete(key)
         } else {
-          const ops: Op[] = []
+          const ops: LsnOp[] = []
           for (let i = 0; i < 2 + Math.floor(random() * 4); i++) {
             const k = w + 8 * Math.floor(random() * 200)
             const v = version++

@@ -4,6 +4,7 @@ import { type ChangeFeeds, FEED_CHUNK } from '../src/change-feed.js'
 import { AlexStorage, type AlexStorageOptions, type Change } from '../src/index.js'
 import type { LogRetention } from '../src/log-retention.js'
 import { rng, tempDir, valueFor } from './helpers.js'
+import { LsnModel, type LsnOp } from './lsn-model.js'
 
 /**
  * The change feed: every operation after an LSN, in order, then the live ones; resumable from
@@ -17,55 +18,8 @@ afterAll(() => cleanup())
 let n = 0
 const fresh = (name: string) => join(root, `${name}-${n++}`)
 
-type Op = { key: number; value: Uint8Array | undefined } // undefined: a delete
-
-/**
- * Every write the test issues, by LSN (the log numbers operations in call order, so counting
- * gives each write's LSN: one per put or delete, one per operation of a batch).
- */
-class Model {
-  readonly byLsn: Op[] = [] // byLsn[lsn - base - 1]
-  constructor(
-    private readonly db: AlexStorage,
-    readonly base = 0,
-  ) {}
-
-  put(key: number, value: Uint8Array): Promise<void> {
-    this.byLsn.push({ key, value })
-    return this.db.put(key, value)
-  }
-
-  delete(key: number): Promise<void> {
-    this.byLsn.push({ key, value: undefined })
-    return this.db.delete(key)
-  }
-
-  batch(ops: Op[]): Promise<void> {
-    this.byLsn.push(...ops)
-    return this.db.batch(
-      ops.map((o) =>
-        o.value === undefined
-          ? { type: 'delete' as const, key: o.key }
-          : { type: 'put' as const, key: o.key, value: o.value },
-      ),
-    )
-  }
-
-  get lastLsn(): number {
-    return this.base + this.byLsn.length
-  }
-
-  /** The change the feed must deliver for `lsn`. */
-  change(lsn: number): Change {
-    const op = this.byLsn[lsn - this.base - 1]!
-    return op.value === undefined
-      ? { lsn, type: 'delete', key: op.key }
-      : { lsn, type: 'put', key: op.key, value: op.value }
-  }
-}
-
 /** Checks that `got` is exactly the model's changes from `from` on, in order. */
-function expectSequence(got: Change[], model: Model, from: number): void {
+function expectSequence(got: Change[], model: LsnModel, from: number): void {
   for (let i = 0; i < got.length; i++) {
     const want = model.change(from + i)
     const c = got[i]!
@@ -109,7 +63,7 @@ describe('changes()', () => {
   it('delivers every change after since in LSN order, batches as consecutive LSNs, copies', async () => {
     const db = await AlexStorage.open(fresh('basic'))
     const holds = feedsOf(db).retention.size // the store's own (readers')
-    const model = new Model(db)
+    const model = new LsnModel(db)
     await model.put(1, new Uint8Array([1]))
     await model.put(2, new Uint8Array([2, 2]))
     await model.delete(1)
@@ -139,7 +93,7 @@ describe('changes()', () => {
 
   it('by default starts at the current LSN, then follows live writes as they become visible', async () => {
     const db = await AlexStorage.open(fresh('live'))
-    const model = new Model(db)
+    const model = new LsnModel(db)
     for (let k = 0; k < 20; k++) await model.put(k, valueFor(k, 0, 10))
     const feed = db.changes()
     const first = feed.next() // nothing yet: waits
@@ -175,7 +129,7 @@ describe('changes()', () => {
     // Retention by size keeps the log for the consumer between its runs; while a run is open its
     // own hold keeps what it needs, through checkpoints every 200 operations.
     const db = await AlexStorage.open(fresh('resume'), { ...CHURN, logRetainBytes: 64 << 20 })
-    const model = new Model(db)
+    const model = new LsnModel(db)
     const random = rng(11)
     let stop = false
     const writer = async (w: number) => {
@@ -185,7 +139,7 @@ describe('changes()', () => {
         if (r < 0.6) await model.put(key, valueFor(key, v, 1 + Math.floor(random() * 200)))
         else if (r < 0.8) await model.delete(key)
         else {
-          const ops: Op[] = []
+          const ops: LsnOp[] = []
           for (let i = 0; i < 2 + Math.floor(random() * 6); i++) {
             const k = w + 4 * Math.floor(random() * 100)
             ops.push({ key: k, value: random() < 0.7 ? valueFor(k, v, 50) : undefined })
@@ -223,7 +177,7 @@ describe('changes()', () => {
 
   it('holds the log while open: a slow consumer is not trimmed by checkpoints', async () => {
     const db = await AlexStorage.open(fresh('hold'), CHURN) // no size or age retention
-    const model = new Model(db)
+    const model = new LsnModel(db)
     const feed = db.changes({ since: 0 })
     await model.put(0, valueFor(0, 0, 100))
     const first = (await feed.next()).value as Change
@@ -269,7 +223,7 @@ describe('changes()', () => {
   it('rejects the first next() with ERR_LSN_TRIMMED and the oldest LSN when since is gone', async () => {
     const db = await AlexStorage.open(fresh('trimmed'), CHURN)
     const holds = feedsOf(db).retention.size // the store's own (readers')
-    const model = new Model(db)
+    const model = new LsnModel(db)
     for (let i = 0; i < 2000; i++) await model.put(i % 50, valueFor(i, i, 100))
     await db.checkpoint()
     expect(db.stats().wal.segmentsDeleted).toBeGreaterThan(0)
@@ -350,7 +304,7 @@ describe('changes()', () => {
   it('resumes across a reopen when the log is retained (logRetainBytes), and on a read-only store', async () => {
     const dir = fresh('reopen')
     const db = await AlexStorage.open(dir, { ...CHURN, logRetainBytes: 1 << 30 })
-    const model = new Model(db)
+    const model = new LsnModel(db)
     for (let i = 0; i < 500; i++) await model.put(i % 30, valueFor(i, i, 60))
     await db.close()
     const again = await AlexStorage.open(dir, { ...CHURN, logRetainBytes: 1 << 30 })
