@@ -2,7 +2,7 @@
  * A reader of the `readers` workload: a child process (argv[2]: the JSON ReaderInit, IPC for
  * messages) or a worker thread (workerData, postMessage). It rebuilds the data set to check
  * values against, says `ready`, then obeys the coordinator (reader-protocol.ts): `open` opens the
- * store read-only (AlexStorage follows the live writer) and reads a quarter of the keys to warm its
+ * store read-only (AlexStorage follows the live writer) and reads one key in 16 to warm its
  * caches (read-loop.ts warmPass), `run` reads until the window's end and
  * answers with its figures and every mark it saw, `memory` collects garbage and reports RSS,
  * `close` closes the store, `exit` ends it.

@@ -206,6 +206,19 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
   )
   if (results.config.quick)
     L.push('', '**This is a --quick smoke run: tiny scale, figures mean nothing.**')
+  const slow = [...details.values()].flatMap((d) =>
+    d.phases
+      .filter((p) => p.putsPerSec < 0.9 * d.writeRate)
+      .map(
+        (p) => `${names.get(d.engine) ?? d.engine}, ${phaseLabel(p)} (${formatRate(p.putsPerSec)})`,
+      ),
+  )
+  if (slow.length > 0) {
+    L.push('')
+    L.push(
+      `**The writer did not keep its ${formatCount(any.writeRate)} puts/s in ${slow.length} phase${slow.length === 1 ? '' : 's'}** — ${slow.join('; ')}: its puts waited for CPU (the put-latency ratios of those phases measure the machine as much as the store).`,
+    )
+  }
   L.push('')
   L.push(`![Readers following a live writer](${chartsDir}/readers.svg)`)
   if (alex !== undefined) {

@@ -6,7 +6,7 @@
  * key written here too.
  *
  * A phase: the readers it adds open the store (AlexStorage: a following read-only open, caught
- * up) and read a quarter of the keys to warm their caches; on a common schedule of the shared clock the
+ * up) and read one key in 16 to warm their caches; on a common schedule of the shared clock the
  * writer starts its puts and the readers their gets; after the warm-up the window is measured;
  * then the writer lists its readers (AlexStorage). Readers stay open into the next phase of their
  * kind (1, 2, then 4 readers) and close after the last one, so no reader sits open and idle

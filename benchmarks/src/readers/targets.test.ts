@@ -280,6 +280,23 @@ describe('readers report and chart', () => {
     expect(renderReadersText(results)).toMatch(/MISSED/)
   })
 
+  it('says in which phases the writer fell behind its rate', () => {
+    expect(renderReadersReport(results, 'charts')).not.toContain('did not keep')
+    const slowAlex = {
+      ...alex,
+      phases: alex.phases.map((p) => (p.id === 'processes-2' ? { ...p, putsPerSec: 500 } : p)),
+    }
+    const slow = {
+      ...results,
+      results: results.results.map((r) =>
+        r.engine === 'alex' ? { ...r, reps: [{ ...r.reps[0]!, readers: slowAlex }] } : r,
+      ),
+    } as BenchResults
+    expect(renderReadersReport(slow, 'charts')).toContain(
+      '**The writer did not keep its 1,000 puts/s in 1 phase** — AlexStorage, 2 reader processes (500 /s)',
+    )
+  })
+
   it('draws one bar per configuration that read', () => {
     const svg = renderReadersChart(results)!
     expect(svg).toMatch(/^<svg[^>]*>/)
