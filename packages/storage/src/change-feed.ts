@@ -308,23 +308,44 @@ export class ChangeFeed implements AsyncIterableIterator<Change> {
   /** Reads the next chunk of the log, up to `upTo`, into `pending` (values copied). */
   private fill(upTo: number): void {
     const pending: Change[] = []
+    let gap = false
     try {
       this.tail ??= this.openTail()
       const max = Math.min(FEED_CHUNK, this.remaining)
+      let next = this.tail.position + 1
       this.tail.read(
         upTo,
         (lsn, type, key, value) => {
+          if (lsn !== next) throw LOG_GAP // the record stays unread (see below)
           pending.push(
             type === 'put' ? { lsn, type, key, value: value!.slice() } : { lsn, type, key },
           )
+          next = lsn + 1
         },
         max,
       )
     } catch (err) {
+      if (err === LOG_GAP) gap = true
+      else {
+        this.end()
+        // A log error in the store's vocabulary; an OS error is a failed read (of the feed only).
+        if (err instanceof AlexStorageError || isWalError(err)) throw toStorageError(err)
+        throw readFailed(this.source.walDir(), 0, err)
+      }
+    }
+    // The log skipped LSNs after the position: a bulk ingest wrote those operations to data
+    // segments only (docs/architecture.md, "Bulk ingest"), so no feed can deliver them. The
+    // changes before the gap are delivered first; the read after them ends the feed here.
+    const tail = this.tail!
+    const skipped = gap || (tail.nextLsn > tail.position + 1 && tail.nextLsn - 1 <= upTo)
+    if (skipped && pending.length === 0) {
       this.end()
-      // A log error in the store's vocabulary; an OS error is a failed read (of the feed only).
-      if (err instanceof AlexStorageError || isWalError(err)) throw toStorageError(err)
-      throw readFailed(this.source.walDir(), 0, err)
+      throw new AlexStorageError(
+        ErrorCode.LSN_TRIMMED,
+        `LSNs ${tail.position + 1} to ${tail.nextLsn - 1} are not in the log (a bulk ingest, ` +
+          `db.ingest, wrote them to data segments directly); the log goes on at ${tail.nextLsn}`,
+        { oldestLsn: tail.nextLsn },
+      )
     }
     this.pending = pending
     this.head = 0
@@ -332,3 +353,9 @@ export class ChangeFeed implements AsyncIterableIterator<Change> {
     this.readTo = pending.length > 0 ? pending[pending.length - 1]!.lsn : upTo
   }
 }
+
+/**
+ * Thrown by the log visitor at an operation whose LSN does not follow the last one read: the log
+ * skipped a range there (a bulk ingest's). The record is not consumed.
+ */
+const LOG_GAP = new Error('the log skipped LSNs')

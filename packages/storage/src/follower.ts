@@ -56,6 +56,13 @@ export interface FollowOptions {
   reloadBytes: number
 }
 
+/**
+ * Thrown by the log visitor at an operation whose LSN does not follow the last one: the log
+ * skipped a range there (a bulk ingest's, docs/architecture.md, "Bulk ingest"). The record is
+ * not consumed; the follower reloads from the newest snapshot, which holds the range.
+ */
+const LOG_GAP = new Error('the log skipped LSNs')
+
 /** Operations applied per step before yielding to the event loop. */
 const STEP_OPS = 4096
 /** Progress is written to the registration at most this often (ms), and on every heartbeat. */
@@ -221,16 +228,23 @@ export class Follower {
         tail = LogTail.open(walPath(this.dir), { after: this.position, fs: this.fs })
         this.tail = tail
       }
+      let next = tail.position + 1
       tail.read(
         upTo,
         (lsn, type, key, value) => {
+          if (lsn !== next) throw LOG_GAP // a range the log skipped: see below
           host.apply(lsn, type, key, value)
           this.appliedBytes += RECORD_HEADER_SIZE + (value === undefined ? 0 : value.length)
+          next = lsn + 1
         },
         STEP_OPS,
       )
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_LSN_TRIMMED') {
+      if (err === LOG_GAP && tail !== undefined && tail.position > this.position) {
+        this.position = tail.position // the operations before the gap were applied
+        host.advanced(this.position)
+      }
+      if (err === LOG_GAP || (err as { code?: string }).code === 'ERR_LSN_TRIMMED') {
         this.startReload(upTo)
         return
       }

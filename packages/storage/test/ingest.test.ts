@@ -272,4 +272,26 @@ describe('ingest: concurrency, snapshots, readers', () => {
     await reader.close()
     await db.close()
   })
+
+  it('a change feed delivers the writes before an ingest, then ends with ERR_LSN_TRIMMED', async () => {
+    const db = await AlexStorage.open(dir, SMALL)
+    const feed = db.changes({ since: 0 })
+    await db.put(1, new Uint8Array([1]))
+    await db.put(2, new Uint8Array([2]))
+    const result = await db.ingest({
+      keys: [10, 11],
+      values: [new Uint8Array(1), new Uint8Array(2)],
+    })
+    await db.put(3, new Uint8Array([3]))
+    const seen: number[] = []
+    const error = await (async () => {
+      for await (const change of feed) seen.push(change.lsn)
+    })().catch((e: unknown) => e as { code: string; oldestLsn: number })
+    expect(seen).toEqual([1, 2])
+    expect(error).toMatchObject({ code: ErrorCode.LSN_TRIMMED, oldestLsn: result.lastLsn + 1 })
+    // A feed from after the ingest goes on normally.
+    const after = db.changes({ since: result.lastLsn, limit: 1 })
+    for await (const change of after) expect(change.key).toBe(3)
+    await db.close()
+  })
 })
