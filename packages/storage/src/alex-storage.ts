@@ -24,9 +24,11 @@ import {
   type IngestOptions,
   type IngestSource,
 } from './ingest-input.js'
+import { Instrumentation } from './instrumentation.js'
 import type { StoreLock } from './lock-file.js'
 import { LogRetention } from './log-retention.js'
 import { Maintenance } from './maintenance.js'
+import { loadMeter, type MeterLike, type StoreMetrics } from './metrics.js'
 import { prepareDir } from './open-directory.js'
 import { type AlexStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { checkRange, type RangeOptions, rangeAfter } from './range.js'
@@ -119,6 +121,10 @@ export class AlexStorage {
   private state = OPEN
   private closing: Promise<void> | undefined
   private readonly failure: StoreFailure
+  /** Diagnostics channels and metrics (events.ts, metrics.ts, instrumentation.ts). */
+  private readonly observe: Instrumentation
+  /** The metrics, `undefined` when off: the write path checks only this. */
+  private readonly metrics: StoreMetrics | undefined
   private writes!: WritePipeline
   private checkpointer!: Checkpointer
   private maintenance!: Maintenance
@@ -158,13 +164,22 @@ export class AlexStorage {
     fs: FileSystem,
     lock: StoreLock | undefined,
     state: RecoveredState,
+    meter: MeterLike | undefined,
   ) {
     this.dir = dir
     this.options = options
     this.fs = fs
     this.lock = lock
     this.recovery = state.report
-    this.failure = new StoreFailure(() => this.writes.dropPending())
+    this.observe = new Instrumentation(this, meter, options.readOnly, {
+      segments: () => this.segments,
+      readers: () => (options.readOnly ? undefined : this.readerStats()),
+    })
+    this.metrics = this.observe.metrics
+    this.failure = new StoreFailure(() => {
+      this.writes.dropPending()
+      this.observe.failed(this.failure.error)
+    })
     this.install(state)
   }
 
@@ -176,6 +191,7 @@ export class AlexStorage {
     const options = this.options
     this.wal = state.wal
     this.wal.setRetentionFloor(() => this.logRetention.floor())
+    this.wal.observeCommits(this.observe.commit)
     this.index = state.index
     this.segments = state.segments
     this.bufs = state.segments.bufs
@@ -206,7 +222,14 @@ export class AlexStorage {
       writes: this.writes,
       history: this.history,
     }
-    this.checkpointer = new Checkpointer(this.fs, this.dir, layers, this.failure, state)
+    this.checkpointer = new Checkpointer(
+      this.fs,
+      this.dir,
+      layers,
+      this.failure,
+      state,
+      this.observe.checkpointed,
+    )
     // The WAL rule in every sync mode: a data record reaches its file only after its log record
     // is durable. With sync 'always' an applied write is durable already (no fsync here); with
     // 'none' or 'interval' this costs one fdatasync per data flush (about one per MiB).
@@ -223,14 +246,16 @@ export class AlexStorage {
    * damaged beyond what the recovery mode repairs, `ERR_INVALID_ARGUMENT` for bad options.
    */
   static async open(dir: string, options?: AlexStorageOptions): Promise<AlexStorage> {
+    const started = performance.now()
     const resolved = resolveOptions(options)
     if (typeof dir !== 'string' || dir === '') {
       throw new AlexStorageError(ErrorCode.INVALID_ARGUMENT, 'dir must be a non-empty string')
     }
     const fs = resolved.fs ?? nodeFileSystem
     // The real path (symlinks resolved) from here on: every spelling of a store reaches one lock.
+    const meter = await loadMeter(resolved.metrics)
     const { dir: abs, lock } = prepareDir(fs, resolve(dir), resolved.readOnly)
-    if (resolved.readOnly) return AlexStorage.openReader(abs, resolved, fs)
+    if (resolved.readOnly) return AlexStorage.openReader(abs, resolved, fs, meter, started)
     let state: RecoveredState
     try {
       state = await recover(abs, resolved, fs, lock)
@@ -238,7 +263,8 @@ export class AlexStorage {
       lock?.release()
       throw err
     }
-    const db = new AlexStorage(abs, resolved, fs, lock, state)
+    const db = new AlexStorage(abs, resolved, fs, lock, state, meter)
+    db.observe.recovered(false, performance.now() - started)
     try {
       if (state.needsCheckpoint) await db.checkpoint()
       db.startPublishing()
@@ -257,9 +283,12 @@ export class AlexStorage {
     dir: string,
     options: ResolvedOptions,
     fs: FileSystem,
+    meter: MeterLike | undefined,
+    started: number,
   ): Promise<AlexStorage> {
     const opened = await recoverReader(dir, options, fs)
-    const db = new AlexStorage(dir, options, fs, undefined, opened.state)
+    const db = new AlexStorage(dir, options, fs, undefined, opened.state, meter)
+    db.observe.recovered(true, performance.now() - started)
     if (options.follow) db.startFollowing(registerReader(fs, dir, db.writes.appliedLsn))
     return db
   }
@@ -331,6 +360,7 @@ export class AlexStorage {
    */
   private async reload(): Promise<number | undefined> {
     if (this.state !== OPEN) return undefined
+    const started = performance.now()
     const { state } = await recoverReader(this.dir, this.options, this.fs)
     if (this.state !== OPEN || state.appliedLsn < this.writes.appliedLsn) {
       state.segments.closeAll()
@@ -339,10 +369,12 @@ export class AlexStorage {
     }
     const oldSegments = this.segments
     const oldWal = this.wal
+    const fromLsn = this.writes.appliedLsn
     // Open snapshots hold locations in the old segment set, whose slots the new set reuses:
     // they end here (ERR_SNAPSHOT_RELEASED), as documented for following readers.
     this.history.releaseAll()
     this.install(state)
+    this.observe.reloaded(fromLsn, state.appliedLsn, performance.now() - started)
     oldSegments.closeAll()
     await oldWal.close().catch(noop)
     return state.appliedLsn
@@ -378,6 +410,7 @@ export class AlexStorage {
       bytes[offset + RECORD_TYPE] === TYPE_PUT
     ) {
       this.ref[slot] = 1
+      this.segments.cacheHits++
       return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
     }
     return this.segments.readValue(location, key)
@@ -527,7 +560,9 @@ export class AlexStorage {
     const max = this.options.maxValueBytes
     if (value.length > max) return Promise.reject(tooLarge(value, max))
     if (this.gate.held !== undefined) return this.heldWrite(key + 0, value.slice())
-    return this.writes.write(key + 0, value) // + 0: -0 and 0 are the same key
+    // + 0: -0 and 0 are the same key. Timed only when metrics are on.
+    if (this.metrics === undefined) return this.writes.write(key + 0, value)
+    return this.metrics.timePut(performance.now(), this.writes.write(key + 0, value))
   }
 
   /** Deletes `key` (a tombstone is logged even if it is absent). Same contract as `put`. */
@@ -652,8 +687,9 @@ export class AlexStorage {
     )
   }
 
-  private runCompaction(): Promise<void> {
-    return compact({
+  private async runCompaction(): Promise<void> {
+    const started = performance.now()
+    const result = await compact({
       segments: this.segments,
       index: this.index,
       writes: this.writes,
@@ -662,6 +698,7 @@ export class AlexStorage {
       segmentBytes: this.options.segmentBytes,
       stopping: () => this.state !== OPEN,
     })
+    if (result !== undefined) this.observe.compacted(result, performance.now() - started)
   }
 
   /**
@@ -787,6 +824,7 @@ export class AlexStorage {
     await step(() => this.wal.close())
     await step(() => this.beacon?.close())
     await step(() => this.segments.closeAll())
+    this.observe.close()
     this.lock?.release()
     this.state = CLOSED
     if (failed) throw this.failure.error

@@ -24,6 +24,17 @@ export interface CheckpointState {
 }
 
 /**
+ * Told about each completed checkpoint: the LSN it covers, the snapshot's bytes, its duration in
+ * ms, and whether it ended a compaction (the store's `alexstorage:checkpoint` event, metrics).
+ */
+export type CheckpointObserver = (
+  lsn: number,
+  bytes: number,
+  durationMs: number,
+  compaction: boolean,
+) => void
+
+/**
  * The checkpoint procedure (docs/storage-format.md, section 9; the crash argument for every gap
  * is in docs/architecture.md, section 4): capture the applied state, make every segment durable,
  * write the snapshot, (for a compaction) the retirement marker, checkpoint the log, then delete
@@ -45,6 +56,7 @@ export class Checkpointer {
   private compactionCount: number
   private retireBelow: number
   private ownFsyncs = 0
+  private readonly observer: CheckpointObserver | undefined
 
   constructor(
     fs: FileSystem,
@@ -58,7 +70,9 @@ export class Checkpointer {
     },
     failure: StoreFailure,
     state: CheckpointState,
+    observer?: CheckpointObserver,
   ) {
+    this.observer = observer
     this.fs = fs
     this.dir = dir
     this.segments = layers.segments
@@ -107,6 +121,7 @@ export class Checkpointer {
   async run(retire: readonly DataSegment[], floor: number): Promise<void> {
     await this.writes.settle()
     this.failure.check()
+    const started = performance.now()
     // 1. Capture (synchronous): the applied state at LSN L. Sealed segments without a record
     //    hold nothing: retire them too.
     const lsn = this.writes.appliedLsn
@@ -141,6 +156,7 @@ export class Checkpointer {
     this.count++
     if (floor > 0) this.compactionCount++
     this.writes.checkpointed(ops, recordBytes)
+    this.observer?.(lsn, bytes.length, performance.now() - started, floor > 0)
   }
 
   /**

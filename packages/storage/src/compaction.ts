@@ -23,13 +23,23 @@ export interface CompactionContext {
   stopping: () => boolean
 }
 
+/** What a completed compaction did (for its `alexstorage:compaction` event and metrics). */
+export interface CompactionResult {
+  /** Sealed segments rewritten. */
+  segments: number
+  /** Their record bytes (segment headers excluded). */
+  inputBytes: number
+  /** Live record bytes copied into new segments. */
+  copiedBytes: number
+}
+
 /**
  * Compaction (docs/storage-format.md, section 10; docs/architecture.md, section 5): seals the
  * active segment, copies every live record of the sealed inputs byte for byte into new segments,
  * a chunk at a time with a yield to the event loop between chunks (reads and writes go on),
  * pointing each key at its copy; then a checkpoint names the copies and retires the inputs.
  */
-export async function compact(ctx: CompactionContext): Promise<void> {
+export async function compact(ctx: CompactionContext): Promise<CompactionResult | undefined> {
   const { segments, writes, failure } = ctx
   await writes.settle()
   failure.check()
@@ -38,20 +48,25 @@ export async function compact(ctx: CompactionContext): Promise<void> {
   segments.sealActive()
   const inputs = segments.list()
   const floor = segments.nextId
-  if (inputs.length === 0) return
+  if (inputs.length === 0) return undefined
   await writes.settle() // writes appended to the inputs before the seal are applied
   failure.check()
+  let inputBytes = 0
+  for (const s of inputs) inputBytes += s.length - SEGMENT_HEADER_SIZE
   // 2. Copy live records, pointing each key at its copy.
-  if (!(await copyLive(ctx, inputs))) return
+  const copiedBytes = await copyLive(ctx, inputs)
+  if (copiedBytes < 0) return undefined
   // 3. A checkpoint naming the copies instead of the inputs; then the inputs go.
   await ctx.checkpointer.run(inputs, floor)
+  return { segments: inputs.length, inputBytes, copiedBytes }
 }
 
 /**
  * Copies every live record found in `inputs`, a chunk of the index at a time, to output
- * segments. Returns false if the store started closing or failed meanwhile (stopped early).
+ * segments. Returns the record bytes copied, or -1 if the store started closing or failed
+ * meanwhile (stopped early).
  */
-async function copyLive(ctx: CompactionContext, inputs: readonly DataSegment[]): Promise<boolean> {
+async function copyLive(ctx: CompactionContext, inputs: readonly DataSegment[]): Promise<number> {
   const { segments, index } = ctx
   const isInput = new Uint8Array(MAX_SLOTS)
   for (const s of inputs) isInput[s.slot] = 1
@@ -59,9 +74,10 @@ async function copyLive(ctx: CompactionContext, inputs: readonly DataSegment[]):
   const locations = new Float64Array(COMPACTION_CHUNK)
   let out: DataSegment | undefined
   let cursor: number | undefined
+  let copied = 0
   try {
     for (;;) {
-      if (ctx.stopping() || ctx.failure.error !== undefined) return false
+      if (ctx.stopping() || ctx.failure.error !== undefined) return -1
       let n = 0
       const step =
         cursor === undefined ? { limit: COMPACTION_CHUNK } : { gt: cursor, limit: COMPACTION_CHUNK }
@@ -79,8 +95,9 @@ async function copyLive(ctx: CompactionContext, inputs: readonly DataSegment[]):
           out = segments.create(Math.max(ctx.segmentBytes, SEGMENT_HEADER_SIZE + size))
         }
         index.set(keys[i]!, segments.copyRecord(location, size, keys[i]!, out))
+        copied += size
       }
-      if (n < COMPACTION_CHUNK) return true
+      if (n < COMPACTION_CHUNK) return copied
       cursor = keys[n - 1]!
       await new Promise<void>((r) => setImmediate(r))
     }

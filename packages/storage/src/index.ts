@@ -14,7 +14,18 @@ export type { BackupOptions, BackupProgress, BackupResult } from './backup.js'
 export type { Change, ChangesOptions } from './change-feed.js'
 export type { ErrorCodeValue } from './errors.js'
 export { AlexStorageError, ErrorCode } from './errors.js'
+export type {
+  CheckpointMessage,
+  CommitMessage,
+  CompactionMessage,
+  FailedMessage,
+  ReaderReloadMessage,
+  RecoveryMessage,
+} from './events.js'
+export { channels } from './events.js'
 export type { FollowStats } from './follower.js'
+export type { InstrumentOptions, MeterLike, MetricAttributes, MetricsOption } from './metrics.js'
+export { instruments } from './metrics.js'
 export type { AlexStorageOptions } from './options.js'
 export type { RangeOptions } from './range.js'
 export type { StorageRecoveryReport } from './recovery.js'

@@ -2,6 +2,7 @@ import type { RecoveryMode, SyncMode } from '@alex/wal'
 import type { FileSystem } from '@alex/wal/io'
 import { AlexStorageError, ErrorCode, unknownKey } from './errors.js'
 import { MAX_SEGMENT_BYTES, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js'
+import { checkMetricsOption, type MetricsOption } from './metrics.js'
 
 /** Options for `AlexStorage.open`. Every field is optional. */
 export interface AlexStorageOptions {
@@ -76,6 +77,13 @@ export interface AlexStorageOptions {
    * are kept (the seal time is kept in memory: a reopen counts as sealing them again).
    */
   logRetainMs?: number
+  /**
+   * OpenTelemetry metrics (default off; README, "Metrics and events"): `true` records on the
+   * global meter provider's meter `@alex/storage` (`@opentelemetry/api`, an optional peer
+   * dependency, loaded at open; absent: no metrics, one process warning), `{ meter }` on that
+   * meter. Off, the store creates no instrument and its writes pay nothing for them.
+   */
+  metrics?: MetricsOption
   /** File-system implementation (default: the real one). For tests with fault injection. */
   fs?: FileSystem
 }
@@ -101,6 +109,7 @@ export interface ResolvedOptions {
   walSegmentBytes: number | undefined
   logRetainBytes: number
   logRetainMs: number
+  metrics: MetricsOption | undefined
   fs: FileSystem | undefined
 }
 
@@ -149,6 +158,7 @@ const OPTION_KEYS: Readonly<Record<keyof AlexStorageOptions, true>> = {
   walSegmentBytes: true,
   logRetainBytes: true,
   logRetainMs: true,
+  metrics: true,
   fs: true,
 }
 const KNOWN_OPTIONS = Object.keys(OPTION_KEYS)
@@ -279,6 +289,7 @@ export function resolveOptions(options: AlexStorageOptions | undefined): Resolve
       2 ** 50,
     ),
     logRetainMs: integer('logRetainMs', o.logRetainMs, DEFAULTS.logRetainMs, 0, 2 ** 50),
+    metrics: checkMetricsOption(o.metrics),
     fs: o.fs,
   }
 }

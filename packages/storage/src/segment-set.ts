@@ -53,6 +53,8 @@ export class SegmentSet {
   liveBytes = 0
   /** Disk reads of single values (cache misses served piecemeal). */
   diskReads = 0
+  /** Value reads served from a resident image (`get`'s fast path, `valueAt`, `readValue`). */
+  cacheHits = 0
   /** fsyncs of new segment headers. */
   headerSyncs = 0
   /** fsyncs of sealed segments started in the background. */
@@ -321,6 +323,7 @@ export class SegmentSet {
       ) {
         throw misplaced(segment.path, offset, key)
       }
+      this.cacheHits++
       return new Uint8Array(
         bytes.buffer,
         offset + RECORD_HEADER_SIZE,

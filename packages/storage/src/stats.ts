@@ -66,6 +66,8 @@ export interface StorageStats {
     residentSegments: number
     /** Values read from disk because their segment was not resident. */
     diskReads: number
+    /** Values served from a resident segment image, without I/O. */
+    hits: number
     /** Segment images dropped to make room. */
     evictions: number
   }
@@ -110,6 +112,7 @@ export function storageStats(
       residentBytes: s.cache.residentBytes,
       residentSegments: s.cache.residentSegments,
       diskReads: s.diskReads,
+      hits: s.cacheHits,
       evictions: s.cache.evictions,
     },
     index: index.stats(),

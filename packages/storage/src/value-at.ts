@@ -21,6 +21,7 @@ export function valueAt(segments: SegmentSet, key: number, location: number): Ui
     segments.views[slot]!.getFloat64(offset + RECORD_KEY, true) === key &&
     bytes[offset + RECORD_TYPE] === TYPE_PUT
   ) {
+    segments.cacheHits++
     return new Uint8Array(bytes.buffer, offset + RECORD_HEADER_SIZE, length)
   }
   return segments.readValue(location, key)
