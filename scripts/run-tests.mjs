@@ -15,7 +15,7 @@ import { prefetchNodes, runConsumerChecks } from './consumer-check.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const dirs = []
-for (const group of ['packages']) {
+for (const group of ['packages', 'examples']) {
   const base = join(root, group)
   if (!existsSync(base)) continue
   for (const name of readdirSync(base)) dirs.push(join(base, name))
