@@ -344,6 +344,7 @@ export class AlexStorage {
       failed: (err) => {
         this.followError = err
       },
+      neededFrom: () => this.logRetention.floor(),
     }
     this.follower = new Follower(this.fs, this.dir, this.writes.appliedLsn, registration, host, {
       intervalMs: this.options.followIntervalMs,

@@ -35,6 +35,11 @@ export interface FollowHost {
   reload(upTo: number): Promise<number | undefined>
   /** The follower failed for good (damage in the log): reads go on, catching up stops. */
   failed(err: AlexStorageError): void
+  /**
+   * The lowest LSN + 1 this reader's own change feeds still need (Infinity with none): the
+   * registration holds the writer's log from there, not only from the reader's position.
+   */
+  neededFrom(): number
 }
 
 /** A following reader's own figures (`stats().follow`). */
@@ -109,6 +114,7 @@ export class Follower {
     this.fs = fs
     this.dir = dir
     this.position = position
+    this.published = position
     this.registration = registration
     this.host = host
     this.options = options
@@ -294,12 +300,14 @@ export class Follower {
     const reg = this.registration
     if (reg === undefined) return
     const now = Date.now()
-    const changed = reg.record.lsn !== this.position
+    // A change feed on this reader reading behind its position holds the log from there too.
+    const held = Math.min(this.position, this.host.neededFrom() - 1)
+    const changed = reg.record.lsn !== held
     if (!force && !(changed && now - this.lastRegistrationWrite >= REGISTRATION_WRITE_MS)) {
       if (now - this.lastRegistrationWrite < 1000) return
     }
     this.lastRegistrationWrite = now
-    reg.update(this.position, this.caughtUpAt)
+    reg.update(Math.max(0, held), this.caughtUpAt)
   }
 
   private fail(err: AlexStorageError): void {
