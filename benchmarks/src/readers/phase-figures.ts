@@ -107,6 +107,8 @@ export function phaseFigures(
     readonly opens?: { readonly openMs: readonly number[]; readonly warmMs: readonly number[] }
     /** Processes of the pool that have not opened the store, read after the phase. */
     readonly idle?: readonly MemoryReading[]
+    /** Cores other processes of the machine kept busy during the window. */
+    readonly otherCores?: number
   } = {},
 ): PhaseResult {
   const windowMs = w.endMs - w.startMs
@@ -139,6 +141,7 @@ export function phaseFigures(
         }
       : {}),
     ...(extra.opens !== undefined && extra.opens.openMs.length > 0 ? { opens: extra.opens } : {}),
+    ...(extra.otherCores !== undefined ? { otherCores: extra.otherCores } : {}),
     ...(extra.writerSaw !== undefined
       ? { writerSawReaders: extra.writerSaw.count, writerMaxLagMs: extra.writerSaw.maxLagMs }
       : {}),

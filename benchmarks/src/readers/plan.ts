@@ -170,6 +170,11 @@ export interface PhaseResult {
    * has room for it): time to open and catch up, and the warm pass (read-loop.ts warmPass).
    */
   readonly opens?: { readonly openMs: readonly number[]; readonly warmMs: readonly number[] }
+  /**
+   * Cores the rest of the machine kept busy during the window (Linux): the machine's busy share
+   * of /proc/stat times the cores, minus the CPU time of the writer's and the readers' processes.
+   */
+  readonly otherCores?: number
   /** AlexStorage: readers the writer's `stats().readers` listed at the end of the window. */
   readonly writerSawReaders?: number
   /** AlexStorage: the largest `lagMs` among them. */

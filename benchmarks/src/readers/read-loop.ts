@@ -7,6 +7,7 @@
  * `startMs` are the warm-up; the loop stops at `endMs`.
  */
 import { Random } from '@alex/test-support/bench'
+import { ownCpuMs } from './cpu.js'
 import { Latencies } from './histogram.js'
 import type { ValueCheck } from './value-check.js'
 
@@ -44,6 +45,8 @@ export interface ReadLoopResult {
   readonly latency: Latencies
   /** Values checked, warm-up included. */
   readonly verified: number
+  /** CPU time of this process over the same span as `elapsedMs` (all its threads). */
+  readonly cpuMs: number
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -63,6 +66,8 @@ export async function readLoop(
   let verified = 0
   let first = -1
   let lastEnd = 0
+  let cpuFirst = 0
+  let cpuLast = 0
   let lastMark = Number.NEGATIVE_INFINITY
   for (;;) {
     const t = o.now()
@@ -89,13 +94,23 @@ export async function readLoop(
     }
     verified += CHUNK
     if (measuring) {
-      if (first < 0) first = t
+      if (first < 0) {
+        first = t
+        cpuFirst = ownCpuMs()
+      }
       reads += CHUNK
       lastEnd = o.now()
+      cpuLast = ownCpuMs()
     }
     await yieldToLoop()
   }
-  return { reads, elapsedMs: first < 0 ? 0 : lastEnd - first, latency, verified }
+  return {
+    reads,
+    elapsedMs: first < 0 ? 0 : lastEnd - first,
+    latency,
+    verified,
+    cpuMs: cpuLast - cpuFirst,
+  }
 }
 
 /** The warm pass reads every WARM_STRIDE-th loaded key. */

@@ -63,6 +63,7 @@ async function handle(m: ToReader): Promise<void> {
       elapsedMs: r.elapsedMs,
       latency: r.latency.encode(),
       verified: r.verified,
+      cpuMs: r.cpuMs,
       stamps,
       before,
       after,

@@ -56,6 +56,8 @@ export type FromReader =
       /** Encoded Latencies (histogram.ts). */
       readonly latency: string
       readonly verified: number
+      /** CPU time of the reader's process over its window (all threads of the process). */
+      readonly cpuMs: number
       /** Flat pairs [mark, ms] whenever the visible mark grew. */
       readonly stamps: number[]
       /** Before the open and after the reads. */

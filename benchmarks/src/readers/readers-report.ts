@@ -71,6 +71,7 @@ function phaseRow(name: string, p: PhaseResult): string {
     p.staleness !== undefined
       ? `${ms(p.staleness.p99)}${p.staleness.unseen > 0 ? ` (${p.staleness.unseen} unseen)` : ''}`
       : '—',
+    p.otherCores !== undefined ? p.otherCores.toFixed(2) : '—',
   ].join(' | ')
 }
 
@@ -213,6 +214,14 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
         (p) => `${names.get(d.engine) ?? d.engine}, ${phaseLabel(p)} (${formatRate(p.putsPerSec)})`,
       ),
   )
+  const others = [...details.values()].flatMap((d) => d.phases.map((p) => p.otherCores ?? 0))
+  const worst = Math.max(0, ...others)
+  if (worst >= 0.25) {
+    L.push('')
+    L.push(
+      `**Other processes of the machine kept up to ${worst.toFixed(2)} of its ${results.machine.cores} cores busy during the windows** (median ${median(others).toFixed(2)}; last column of the table below): the readers and the writer had that much less CPU than the machine has.`,
+    )
+  }
   if (slow.length > 0) {
     L.push('')
     L.push(
@@ -233,9 +242,9 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
   }
   L.push('')
   L.push(
-    '| configuration | reads/s, all readers | each reader | get p50 | get p99 | writer’s puts/s | put p50 | put p99 | staleness p50 | staleness p99 |',
+    '| configuration | reads/s, all readers | each reader | get p50 | get p99 | writer’s puts/s | put p50 | put p99 | staleness p50 | staleness p99 | other processes’ cores |',
   )
-  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const d of details.values()) {
     for (const p of d.phases) L.push(`| ${phaseRow(names.get(d.engine) ?? d.engine, p)} |`)
   }
@@ -256,6 +265,9 @@ export function renderReadersReport(results: BenchResults, chartsDir: string): s
     L.push(...versusRows(alex, lmdb))
   }
   L.push('')
+  L.push(
+    '- **other processes’ cores**: the machine’s busy share over the window (/proc/stat) times its cores, less the CPU time of the writer’s and the readers’ processes over the same window: what the rest of the machine took.',
+  )
   L.push(
     '- **reads/s, all readers**: the sum of each reader’s gets per second over the window (each reader’s own count and time); every 8th get is timed for the percentiles. **Staleness**: for each durable put and each reader, the time from the put’s acknowledgement in the writer to the first moment the reader showed it (AlexStorage: `reader.lsn` reached the LSN the writer showed after the put; LMDB: a sequence number the writer puts in the same transaction), on one clock shared by every process (`process.hrtime.bigint()`, CLOCK_MONOTONIC); a reader looks after every 64 gets, so the figures include up to one such chunk. Puts acknowledged in the window’s last 100 ms are left out; a put no reader had shown by the end counts with the time it had waited and is reported as unseen.',
   )

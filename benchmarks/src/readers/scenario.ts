@@ -14,8 +14,10 @@
  */
 import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dataset, DatasetShape, Distribution } from '../dataset.js'
 import { clockFrom, newOrigin } from './clock.js'
+import { machineTicks, otherCores, ownCpuMs } from './cpu.js'
 import { settledMemory } from './memory.js'
 import { phaseFigures, type ReaderReport, type Window } from './phase-figures.js'
 import {
@@ -106,6 +108,21 @@ function writerWrong(ctx: ReadersContext, k: number, v: Uint8Array | undefined):
   )
 }
 
+/** The machine's CPU ticks and the writer process's CPU time at the window's start and end. */
+async function windowCpu(now: () => number, w: Window) {
+  const wait = w.startMs - now()
+  if (wait > 0) await sleep(wait)
+  const from = machineTicks()
+  const c0 = ownCpuMs()
+  const t0 = now()
+  const rest = w.endMs - now()
+  if (rest > 0) await sleep(rest)
+  const to = machineTicks()
+  const spanMs = now() - t0
+  if (from === undefined || to === undefined || spanMs <= 0) return undefined
+  return { from, to, writerCpuMs: ownCpuMs() - c0, spanMs }
+}
+
 /** This process's memory after every worker of `pool` and this thread collected garbage. */
 async function settledPool(pool: ReaderPool): Promise<MemoryReading> {
   await pool.all(POOL_SIZE, { type: 'memory' }, 'memory')
@@ -143,13 +160,14 @@ async function runPhase(
           (i) => ({ type: 'run', ...w, seed: (ctx.seed * 31 + index * 8 + i) >>> 0 }),
           'result',
         )
-  const [writes, reports, own] = await Promise.all([
+  const [writes, reports, own, cpu] = await Promise.all([
     pacedWrites(
       { store: s.writer, ds: ctx.ds, version: ctx.version, written: ctx.written, plan: s.plan },
       { now, goMs, ...w, rate: WRITE_RATE },
     ),
     readersDone,
     ownReads(s, spec, index, w),
+    windowCpu(now, w),
   ])
   for (const r of reports) s.verified += r.verified
   const writerSaw = k > 0 ? s.writer.readers() : undefined
@@ -170,7 +188,16 @@ async function runPhase(
     s.open[kind] = 0
   }
   ctx.progress(index + 1, phasesFor(ctx.engine).length)
+  // The writer's process (its reader threads included) and each reader process, in cores.
+  const ours =
+    cpu !== undefined
+      ? cpu.writerCpuMs / cpu.spanMs +
+        (spec.kind === 'processes'
+          ? reports.reduce((sum, r) => sum + (r.elapsedMs > 0 ? r.cpuMs / r.elapsedMs : 0), 0)
+          : 0)
+      : 0
   return phaseFigures(spec, w, writes, reports, own, {
+    ...(cpu !== undefined ? { otherCores: otherCores(cpu.from, cpu.to, ours) } : {}),
     ...(thread !== undefined ? { thread } : {}),
     ...(writerSaw !== undefined ? { writerSaw } : {}),
     opens: { openMs: opened.map((o) => o.openMs), warmMs: opened.map((o) => o.warmMs) },

@@ -154,6 +154,7 @@ describe('phaseFigures', () => {
       elapsedMs,
       latency: h.encode(),
       verified: reads,
+      cpuMs: 0,
       stamps,
       before: { rss: 100, priv: 50 },
       after: { rss: 300, priv: 120 },
