@@ -123,6 +123,34 @@ async function windowCpu(now: () => number, w: Window) {
   return { from, to, writerCpuMs: ownCpuMs() - c0, spanMs }
 }
 
+/** Opens readers of `pool` up to `k` (those not open yet), each with its warm pass. */
+async function openUpTo(
+  s: Session,
+  kind: 'processes' | 'threads',
+  pool: ReaderPool,
+  k: number,
+): Promise<Extract<FromReader, { type: 'opened' }>[]> {
+  const already = s.open[kind]
+  if (k <= already) return []
+  const opened = await pool.range(already, k, { type: 'open' }, 'opened')
+  s.open[kind] = k
+  for (const o of opened) s.verified += o.warmed
+  return opened
+}
+
+/** Cores our processes used in the window: the writer's (its reader threads included) and each reader process's. */
+function ourCores(
+  cpu: { writerCpuMs: number; spanMs: number },
+  spec: PhaseSpec,
+  reports: readonly ReaderReport[],
+): number {
+  let cores = cpu.writerCpuMs / cpu.spanMs
+  if (spec.kind === 'processes') {
+    for (const r of reports) if (r.elapsedMs > 0) cores += r.cpuMs / r.elapsedMs
+  }
+  return cores
+}
+
 /** This process's memory after every worker of `pool` and this thread collected garbage. */
 async function settledPool(pool: ReaderPool): Promise<MemoryReading> {
   await pool.all(POOL_SIZE, { type: 'memory' }, 'memory')
@@ -144,12 +172,7 @@ async function runPhase(
   // Threads share the writer's RSS: every isolate collects its garbage before the readings.
   const threadBefore =
     spec.kind === 'threads' && readers !== undefined ? await settledPool(readers) : undefined
-  let opened: Extract<FromReader, { type: 'opened' }>[] = []
-  if (readers !== undefined && k > already) {
-    opened = await readers.range(already, k, { type: 'open' }, 'opened')
-    s.open[kind] = k
-    for (const o of opened) s.verified += o.warmed
-  }
+  const opened = readers !== undefined ? await openUpTo(s, kind, readers, k) : []
   const goMs = now() + GO_DELAY_MS
   const w = { startMs: goMs + t.warmupMs, endMs: goMs + t.warmupMs + t.windowMs }
   const readersDone: Promise<ReaderReport[]> =
@@ -188,16 +211,10 @@ async function runPhase(
     s.open[kind] = 0
   }
   ctx.progress(index + 1, phasesFor(ctx.engine).length)
-  // The writer's process (its reader threads included) and each reader process, in cores.
-  const ours =
-    cpu !== undefined
-      ? cpu.writerCpuMs / cpu.spanMs +
-        (spec.kind === 'processes'
-          ? reports.reduce((sum, r) => sum + (r.elapsedMs > 0 ? r.cpuMs / r.elapsedMs : 0), 0)
-          : 0)
-      : 0
   return phaseFigures(spec, w, writes, reports, own, {
-    ...(cpu !== undefined ? { otherCores: otherCores(cpu.from, cpu.to, ours) } : {}),
+    ...(cpu !== undefined
+      ? { otherCores: otherCores(cpu.from, cpu.to, ourCores(cpu, spec, reports)) }
+      : {}),
     ...(thread !== undefined ? { thread } : {}),
     ...(writerSaw !== undefined ? { writerSaw } : {}),
     opens: { openMs: opened.map((o) => o.openMs), warmMs: opened.map((o) => o.warmMs) },
