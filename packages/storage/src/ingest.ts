@@ -119,6 +119,8 @@ interface NextState {
   /** Every key after the ingest, in order, and its location (the snapshot's arrays). */
   keys: Float64Array
   locations: Float64Array
+  /** The ingested keys, in order: the store's own copy (the caller's may change from now on). */
+  entryKeys: Float64Array
   /** The new index (rebuild), or undefined: insert the entries into the current one. */
   index: AlexIndex | undefined
   /** Per entry, the location it replaces, or NaN (for open snapshots' history). */
@@ -130,11 +132,15 @@ function nextState(ctx: IngestContext, input: IngestInput, locations: Float64Arr
   const current = ctx.index
   const n = input.count
   const size = current.size
+  // Borrowed keys were checked as they were encoded, in this same synchronous step; the steps
+  // after the next await must not read the caller's array again.
+  const entryKeys = input.borrowed === true ? input.keys.slice(0, n) : input.keys
   if (size === 0) {
     return {
-      keys: input.keys,
+      keys: entryKeys,
       locations,
-      index: AlexIndex.from(input.keys, locations),
+      entryKeys,
+      index: AlexIndex.from(entryKeys, locations),
       replaced: undefined,
     }
   }
@@ -144,7 +150,7 @@ function nextState(ctx: IngestContext, input: IngestInput, locations: Float64Arr
   const keys = new Float64Array(size + n)
   const merged = new Float64Array(size + n)
   const replaced = new Float64Array(n)
-  const { keys: newKeys } = input
+  const newKeys = entryKeys
   let i = 0
   let j = 0
   let m = 0
@@ -169,6 +175,7 @@ function nextState(ctx: IngestContext, input: IngestInput, locations: Float64Arr
   return {
     keys: outKeys,
     locations: outLocations,
+    entryKeys,
     index: rebuild ? AlexIndex.from(outKeys, outLocations) : undefined,
     replaced,
   }
@@ -187,7 +194,8 @@ function install(
   last: number,
 ): void {
   const { history, index } = ctx
-  const { keys, count } = input
+  const { count } = input
+  const keys = next.entryKeys
   if (history.recording) {
     const replaced = next.replaced
     for (let i = 0; i < count; i++) {
