@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { checkSegmentHeader, writeSegmentHeader } from './segment-header.js'
+import { SEGMENT_FLAG_INGEST } from './format.js'
+import { checkSegmentHeader, segmentFlags, writeSegmentHeader } from './segment-header.js'
 
 describe('segment header', () => {
   it('accepts what it writes and rejects the wrong id', () => {
@@ -22,7 +23,8 @@ describe('segment header', () => {
     expect(checkSegmentHeader(crc, 16, 1)).toMatch(/checksum/)
     for (const [at, value, message] of [
       [4, 2, /version 2/],
-      [6, 1, /flags/],
+      [6, 2, /flags/],
+      [7, 1, /flags/],
     ] as const) {
       const b = new Uint8Array(16)
       writeSegmentHeader(b, 1)
@@ -33,5 +35,16 @@ describe('segment header', () => {
       new DataView(fixed.buffer).setUint32(12, crc32(fixed.subarray(0, 12)), true)
       expect(checkSegmentHeader(fixed, 16, 1)).toMatch(message)
     }
+  })
+
+  it('carries the ingest flag (and no other)', () => {
+    const b = new Uint8Array(16)
+    writeSegmentHeader(b, 9, SEGMENT_FLAG_INGEST)
+    expect(checkSegmentHeader(b, 16, 9)).toBeUndefined()
+    expect(segmentFlags(b)).toBe(SEGMENT_FLAG_INGEST)
+    writeSegmentHeader(b, 9)
+    expect(segmentFlags(b)).toBe(0)
+    writeSegmentHeader(b, 9, 4)
+    expect(checkSegmentHeader(b, 16, 9)).toMatch(/flags/)
   })
 })
