@@ -96,9 +96,7 @@ describe('a following reader in this process', () => {
     await reader.catchUp()
     expect(reader.lsn).toBe(90)
     expect(snap.lsn).toBe(30)
-    expect([...snap.entries()].map(([k, v]) => [k, Buffer.from(v).toString('hex')])).toEqual(
-      before,
-    )
+    expect([...snap.entries()].map(([k, v]) => [k, Buffer.from(v).toString('hex')])).toEqual(before)
     for (let key = 0; key < 100; key++) {
       const want = expectedAt(30, key)
       const got = snap.get(key)
