@@ -710,8 +710,8 @@ export class AlexStorage {
    * keys. `sorted` (default true): keys must be strictly ascending (else `ERR_INVALID_ARGUMENT`
    * naming the first out-of-order key); `false` sorts them in memory (the last of a repeated key
    * wins). Every entry is validated before anything is written: a refusal changes nothing on disk.
-   * Writes issued while it is pending wait and are ordered after it. Rejects like `batch`, and
-   * with `ERR_CLOSED` if the store closes before it starts. See docs/architecture.md, "Bulk ingest".
+   * Writes issued while it is pending wait and are ordered after it; `close()` waits for it.
+   * Rejects like `batch`. See docs/architecture.md, section 15.
    */
   async ingest(entries: IngestSource, options?: IngestOptions): Promise<IngestResult> {
     const refused = this.writeRefusal()
@@ -722,9 +722,8 @@ export class AlexStorage {
     try {
       const input = await collectInput(entries, checked.sorted, this.options.maxValueBytes)
       let result: IngestResult | undefined
+      // Runs to its end even if close() is called meanwhile: close() waits for it.
       await this.maintenance.exclusive(async () => {
-        const stopped = this.writeRefusal()
-        if (stopped !== undefined) throw stopped
         result = await runIngest(this.ingestContext(), input)
       })
       return result!

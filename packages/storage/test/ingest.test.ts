@@ -294,4 +294,20 @@ describe('ingest: concurrency, snapshots, readers', () => {
     for await (const change of after) expect(change.key).toBe(3)
     await db.close()
   })
+
+  it('close() during an ingest waits for it and for the writes it held', async () => {
+    const db = await AlexStorage.open(dir, SMALL)
+    const keys = Array.from({ length: 3000 }, (_, i) => i)
+    const ingest = db.ingest({ keys, values: keys.map((k) => valueFor(k, 1, 30)) })
+    const put = db.put(10_000, new Uint8Array([1]))
+    const closed = db.close()
+    // close() waits for the ingest, then for the write it held.
+    expect((await ingest).count).toBe(3000)
+    await put
+    await closed
+    const again = await AlexStorage.open(dir, SMALL)
+    expect(again.size).toBe(3001)
+    expect(again.version(10_000)).toBeGreaterThan(again.version(2999)!)
+    await again.close()
+  })
 })
