@@ -127,6 +127,21 @@ describe('ingest: model-based', () => {
     expect(hashDir(dir, { skip: ['readers'] })).toBe(before)
     await db.close()
   })
+  it('long values (past the location length field, past a segment) and -0 as a key', async () => {
+    const db = await AlexStorage.open(dir, SMALL) // 8 KiB segments
+    const keys = Float64Array.from([-5, -0, 1, 2, 3])
+    const lengths = [10, 2047, 3000, 20_000, 0]
+    const list = Array.from(keys, (k, i) => valueFor(k, 1, lengths[i]!))
+    await db.ingest({ keys, values: list })
+    for (let i = 0; i < keys.length; i++) expect(db.get(keys[i]!)).toEqual(list[i])
+    expect(db.get(0)).toEqual(list[1])
+    await db.close()
+    const again = await AlexStorage.open(dir, SMALL)
+    expect([...again.keys()]).toEqual([-5, 0, 1, 2, 3])
+    expect(Object.is([...again.keys()][1], 0)).toBe(true) // stored as +0
+    for (let i = 0; i < keys.length; i++) expect(again.get(keys[i]!)).toEqual(list[i])
+    await again.close()
+  })
 })
 
 describe('ingest: refusals change nothing', () => {
