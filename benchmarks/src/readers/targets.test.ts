@@ -298,6 +298,22 @@ describe('readers report and chart', () => {
     )
   })
 
+  it('warns when other processes loaded one engine’s windows more than the other’s', () => {
+    expect(renderReadersReport(results, 'charts')).not.toContain('Not like for like')
+    const busyLmdb = { ...lmdb, phases: lmdb.phases.map((p) => ({ ...p, otherCores: 1 })) }
+    const busy = {
+      ...results,
+      results: results.results.map((r) =>
+        r.engine === 'lmdb' ? { ...r, reps: [{ ...r.reps[0]!, readers: busyLmdb }] } : r,
+      ),
+    } as BenchResults
+    const md = renderReadersReport(busy, 'charts')
+    expect(md).toContain(
+      '**Not like for like:** other processes kept 0.00 cores busy on average during AlexStorage’s windows and 1.00 during LMDB’s, so the rates and tail latencies of the second are understated',
+    )
+    expect(md).toContain('**Other processes of the machine kept up to 1.00 of its 2 cores busy')
+  })
+
   it('draws one bar per configuration that read', () => {
     const svg = renderReadersChart(results)!
     expect(svg).toMatch(/^<svg[^>]*>/)
