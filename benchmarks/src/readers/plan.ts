@@ -101,7 +101,7 @@ export function readersSeconds(n: number, engine: string, rep: number): number {
   const pools = phases.some((p) => p.kind === 'threads') ? 2 : 1
   const windows = phases.length * ((t.warmupMs + t.windowMs + GO_DELAY_MS) / 1e3)
   return (
-    2 + 3 * s + pools * (1 + 2.5 * s) + windows + pools * READER_COUNTS.length * (0.2 + 1.2 * s)
+    2 + 3 * s + pools * (1 + 2.5 * s) + windows + pools * READER_COUNTS.length * (0.3 + 1.8 * s)
   )
 }
 
