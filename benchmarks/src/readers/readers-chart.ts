@@ -1,18 +1,19 @@
 /**
  * The `readers` chart, in the style of charts.ts: one horizontal bar per configuration, the
  * aggregate reads per second of all readers (and of the writer's own gets, for reference), on a
- * linear axis from zero, labelled with the staleness p99. One run (first repetition): no whisker.
+ * linear axis from zero, labelled with the staleness p99 and, where other processes kept a quarter
+ * core or more busy during the window, with that load. One run (first repetition): no whisker.
  */
 import { escapeXml, niceStep, tickLabel } from '../charts.js'
 import { formatRate } from '../format.js'
 import type { BenchResults } from '../results.js'
 import { readersDetails } from './readers-report.js'
 
-const WIDTH = 800
+const WIDTH = 1000
 const LABEL = 260
 const ROW = 26
 const TOP = 62
-const RIGHT = 200
+const RIGHT = 380
 
 interface Bar {
   readonly engine: string
@@ -41,11 +42,16 @@ export function renderReadersChart(results: BenchResults): string | undefined {
           : `${p.readers} ${p.kind === 'processes' ? 'process' : 'thread'}${p.readers === 1 ? '' : p.kind === 'processes' ? 'es' : 's'}`
       const stale =
         p.staleness !== undefined ? ` · staleness p99 ${(p.staleness.p99 / 1e6).toFixed(1)} ms` : ''
+      // A window that other processes loaded is marked: its bar is short of what it could be.
+      const others =
+        p.otherCores !== undefined && p.otherCores >= 0.25
+          ? ` · others used ${p.otherCores.toFixed(1)} cores`
+          : ''
       bars.push({
         engine: d.engine,
         label: `${name}, ${who}`,
         value: p.readsPerSec,
-        note: `${formatRate(p.readsPerSec)}${stale}`,
+        note: `${formatRate(p.readsPerSec)}${stale}${others}`,
       })
     }
   }
