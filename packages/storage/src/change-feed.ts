@@ -24,6 +24,12 @@ export interface Change {
   key: number
   /** A put's value: a copy, the consumer's to keep. Absent for a delete. */
   value?: Uint8Array
+  /**
+   * True on the last operation of its atomic write: always for a lone `put`/`delete`, and on
+   * the final operation of a `batch` (its others have `false`). A consumer that applies changes
+   * elsewhere applies up to a `last: true` at a time, so a batch is never split there.
+   */
+  last: boolean
 }
 
 /** Options of `db.changes()`. */
@@ -315,10 +321,12 @@ export class ChangeFeed implements AsyncIterableIterator<Change> {
       let next = this.tail.position + 1
       this.tail.read(
         upTo,
-        (lsn, type, key, value) => {
+        (lsn, type, key, value, last) => {
           if (lsn !== next) throw LOG_GAP // the record stays unread (see below)
           pending.push(
-            type === 'put' ? { lsn, type, key, value: value!.slice() } : { lsn, type, key },
+            type === 'put'
+              ? { lsn, type, key, value: value!.slice(), last }
+              : { lsn, type, key, last },
           )
           next = lsn + 1
         },

@@ -27,6 +27,7 @@ function expectSequence(got: Change[], model: LsnModel, from: number): void {
       c.lsn !== want.lsn ||
       c.type !== want.type ||
       c.key !== want.key ||
+      c.last !== want.last ||
       (want.value === undefined
         ? c.value !== undefined
         : c.value === undefined || !Buffer.from(c.value).equals(Buffer.from(want.value)))
@@ -79,6 +80,8 @@ describe('changes()', () => {
     }
     expectSequence(got, model, 1)
     expect(got.map((c) => c.lsn)).toEqual([1, 2, 3, 4, 5, 6])
+    // `last` marks the end of each atomic write: lone writes, and the batch's final operation.
+    expect(got.map((c) => c.last)).toEqual([true, true, true, false, false, true])
     expect('value' in got[2]!).toBe(false) // a delete has no value
     // Values are copies: their own memory, not a view of the log's or the store's.
     const v = got[1]!.value!
@@ -341,6 +344,7 @@ describe('changes()', () => {
       type: 'put',
       key: 100,
       value: new Uint8Array([1]),
+      last: true,
     })
     await copy.close()
   })

@@ -11,6 +11,8 @@ export type LsnOp = { key: number; value: Uint8Array | undefined }
  */
 export class LsnModel {
   readonly byLsn: LsnOp[] = [] // byLsn[lsn - base - 1]
+  /** Whether each operation ends its atomic write (a lone write, or a batch's last). */
+  private readonly ends: boolean[] = []
 
   constructor(
     private readonly db: AlexStorage,
@@ -19,16 +21,19 @@ export class LsnModel {
 
   put(key: number, value: Uint8Array): Promise<void> {
     this.byLsn.push({ key, value })
+    this.ends.push(true)
     return this.db.put(key, value)
   }
 
   delete(key: number): Promise<void> {
     this.byLsn.push({ key, value: undefined })
+    this.ends.push(true)
     return this.db.delete(key)
   }
 
   batch(ops: LsnOp[]): Promise<void> {
     this.byLsn.push(...ops)
+    for (let i = 0; i < ops.length; i++) this.ends.push(i === ops.length - 1)
     return this.db.batch(
       ops.map((o) =>
         o.value === undefined
@@ -57,8 +62,9 @@ export class LsnModel {
   /** The change a feed must deliver for `lsn`. */
   change(lsn: number): Change {
     const op = this.byLsn[lsn - this.base - 1]!
+    const last = this.ends[lsn - this.base - 1]!
     return op.value === undefined
-      ? { lsn, type: 'delete', key: op.key }
-      : { lsn, type: 'put', key: op.key, value: op.value }
+      ? { lsn, type: 'delete', key: op.key, last }
+      : { lsn, type: 'put', key: op.key, value: op.value, last }
   }
 }
