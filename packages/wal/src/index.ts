@@ -3,6 +3,7 @@ export { isWalError, WalError, WalErrorCode } from './errors.js'
 export type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
 export type { LogTailOptions, LogTailVisitor } from './log-tail.js'
 export { LogTail } from './log-tail.js'
+export type { NodeFileSystemOptions } from './node-file-system.js'
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js'
 export type {
   CommitObserver,

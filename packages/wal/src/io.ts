@@ -1,5 +1,6 @@
 export { crc32, crc32View } from './checksum.js'
 export type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
+export type { NodeFileSystemOptions } from './node-file-system.js'
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js'
 export { ReadOnlyOverlayFileSystem } from './read-only-file-system.js'
 export { readWholeFile } from './read-whole-file.js'

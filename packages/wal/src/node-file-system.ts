@@ -1,12 +1,17 @@
 import * as fs from 'node:fs'
 import type { FileHandle, FileSystem, OpenFlags } from './file-system.js'
+import { trySyncOnThread } from './sync-thread.js'
 
 /** A `FileHandle` over a real file descriptor. */
 class NodeFileHandle implements FileHandle {
   readonly path: string
   private fd: number
 
-  constructor(path: string, fd: number) {
+  constructor(
+    path: string,
+    fd: number,
+    private readonly syncThread: boolean,
+  ) {
     this.path = path
     this.fd = fd
   }
@@ -33,7 +38,15 @@ class NodeFileHandle implements FileHandle {
     }
   }
 
+  /**
+   * fdatasync off the event loop: on the process's sync thread when it is free (sync-thread.ts:
+   * about half the wake-up cost of the thread pool), else through the libuv thread pool.
+   */
   sync(): Promise<void> {
+    if (this.syncThread) {
+      const onThread = trySyncOnThread(this.fd)
+      if (onThread !== undefined) return onThread
+    }
     return new Promise((resolve, reject) => {
       fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))
     })
@@ -56,10 +69,25 @@ class NodeFileHandle implements FileHandle {
   }
 }
 
+/** Options of `NodeFileSystem`. */
+export interface NodeFileSystemOptions {
+  /**
+   * Run file fdatasyncs on the process's dedicated sync thread when it is free (default `true`;
+   * see sync-thread.ts); `false`: always through the libuv thread pool.
+   */
+  syncThread?: boolean
+}
+
 /** The real file system, through synchronous `node:fs` calls and asynchronous fsyncs. */
 export class NodeFileSystem implements FileSystem {
+  private readonly syncThread: boolean
+
+  constructor(options: NodeFileSystemOptions = {}) {
+    this.syncThread = options.syncThread ?? true
+  }
+
   open(path: string, flags: OpenFlags): FileHandle {
-    return new NodeFileHandle(path, fs.openSync(path, flags))
+    return new NodeFileHandle(path, fs.openSync(path, flags), this.syncThread)
   }
 
   readdir(dir: string): string[] {
