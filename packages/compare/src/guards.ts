@@ -1,6 +1,7 @@
 /** Input and state guards shared by every adapter, so all engines reject bad calls alike. */
 import { CompareError, ErrorCode } from './errors.js'
 import { assertKey } from './key-encoding.js'
+import type { BulkEntries } from './types.js'
 
 /** The ERR_CLOSED of a store used after `close()` (see store-base.ts). */
 export function closedError(engine: string): CompareError {
@@ -35,4 +36,37 @@ export function asBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value)
     ? value
     : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/**
+ * Validates the input of `bulkLoad` before anything is written: two columns of equal length,
+ * finite keys (strictly ascending when `sorted`; -0 counts as +0), Uint8Array values.
+ */
+export function assertBulk(entries: unknown, sorted: boolean): asserts entries is BulkEntries {
+  const e = entries as Partial<BulkEntries> | null
+  if (e === null || typeof e !== 'object' || e.keys === undefined || e.values === undefined) {
+    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'bulkLoad takes { keys, values }')
+  }
+  const { keys, values } = e
+  if (!(keys instanceof Float64Array) && !Array.isArray(keys)) {
+    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'keys must be a Float64Array or an array')
+  }
+  if (!Array.isArray(values) || values.length !== keys.length) {
+    throw new CompareError(ErrorCode.INVALID_ARGUMENT, 'values must be an array as long as keys')
+  }
+  let previous = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as number
+    assertKey(key)
+    assertValue(values[i])
+    if (sorted) {
+      if (!(key > previous)) {
+        throw new CompareError(
+          ErrorCode.INVALID_ARGUMENT,
+          `keys are not strictly ascending at index ${i} (${key} after ${previous}); pass { sorted: false }`,
+        )
+      }
+      previous = key
+    }
+  }
 }

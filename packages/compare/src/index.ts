@@ -12,6 +12,8 @@ export { type Bounds, toBounds } from './range.js'
 export { engineIds, engines, getEngine } from './registry.js'
 export type {
   BatchOp,
+  BulkEntries,
+  BulkLoadOptions,
   EngineCapabilities,
   EngineId,
   KvEngine,
@@ -19,4 +21,7 @@ export type {
   KvStore,
   OpenOptions,
   RangeOptions,
+  RmwIsolation,
+  RmwModify,
+  RmwResult,
 } from './types.js'

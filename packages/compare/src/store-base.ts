@@ -9,7 +9,17 @@
  * throw: a bad call rejects, never throws.
  */
 import { closedError, throwClosed } from './guards.js'
-import type { BatchOp, EngineId, KvEntry, KvStore, RangeOptions } from './types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  BulkLoadOptions,
+  EngineId,
+  KvEntry,
+  KvStore,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from './types.js'
 
 export abstract class StoreBase implements KvStore {
   abstract readonly id: EngineId
@@ -50,6 +60,16 @@ export abstract class StoreBase implements KvStore {
     return this._range(options)
   }
 
+  readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    if (this.closed) return Promise.reject(closedError(this.id))
+    return this._readModifyWrite(key, modify)
+  }
+
+  bulkLoad(entries: BulkEntries, options?: BulkLoadOptions): Promise<void> {
+    if (this.closed) return Promise.reject(closedError(this.id))
+    return this._bulkLoad(entries, options?.sorted ?? true)
+  }
+
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(closedError(this.id))
     return this._sync()
@@ -67,6 +87,10 @@ export abstract class StoreBase implements KvStore {
   protected abstract _delete(key: number): Promise<void>
   protected abstract _batch(ops: readonly BatchOp[]): Promise<void>
   protected abstract _range(options?: RangeOptions): KvEntry[] | Promise<KvEntry[]>
+  /** Must reject (not throw) on bad input, like the other write methods. */
+  protected abstract _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult>
+  /** Validates with `assertBulk` (guards.ts) first; `sorted` is the option with its default. */
+  protected abstract _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void>
   protected abstract _sync(): Promise<void>
   protected abstract _close(): Promise<void>
 }

@@ -22,6 +22,55 @@ export interface EngineCapabilities {
   readonly persistent: boolean
   /** The engine is an in-memory reference, not a storage engine. */
   readonly inMemory: boolean
+  /** How {@link KvStore.readModifyWrite} keeps other writes from coming between its read and write. */
+  readonly readModifyWrite: RmwIsolation
+}
+
+/**
+ * The isolation of {@link KvStore.readModifyWrite}:
+ * - `'conditional'`: optimistic; the write is applied only if the key is still at the version
+ *   read (a compare-and-swap), else the read and `modify` are retried (AlexStorage's
+ *   `batch(ops, { ifVersion })`);
+ * - `'transaction'`: the read and the write run in one write transaction (LMDB, SQLite) or one
+ *   synchronous step (the in-memory references): no other write can come between them;
+ * - `'none'`: a read, then a write; a write of another caller in between is lost (LevelDB and
+ *   RocksDB offer nothing to prevent it).
+ */
+export type RmwIsolation = 'conditional' | 'transaction' | 'none'
+
+/**
+ * The `modify` of {@link KvStore.readModifyWrite}: given the key's current value (undefined when
+ * it has none; valid only during the call, do not keep or mutate it), returns the value to store,
+ * or undefined to write nothing. It may be called more than once (after a conflict), so it must
+ * not have side effects that matter.
+ */
+export type RmwModify = (current: Uint8Array | undefined) => Uint8Array | undefined
+
+/** What {@link KvStore.readModifyWrite} did. */
+export interface RmwResult {
+  /** Whether a value was written (false when `modify` returned undefined). */
+  readonly written: boolean
+  /** Times the key was read and `modify` called: 1, plus one per conflict retried. */
+  readonly attempts: number
+}
+
+/**
+ * Entries for {@link KvStore.bulkLoad}, as two columns: `keys[i]` gets `values[i]`. The
+ * column form is what AlexStorage's `ingest` takes fastest; every engine gets the same input.
+ */
+export interface BulkEntries {
+  readonly keys: Float64Array | readonly number[]
+  readonly values: readonly Uint8Array[]
+}
+
+/** Options of {@link KvStore.bulkLoad}. */
+export interface BulkLoadOptions {
+  /**
+   * `true` (default): the keys are strictly ascending (else ERR_INVALID_ARGUMENT, nothing
+   * written), and an engine may use that (LMDB appends). `false`: any order; of a repeated key
+   * the last entry wins.
+   */
+  readonly sorted?: boolean
 }
 
 /** Options for {@link KvEngine.open}. */
@@ -80,6 +129,17 @@ export interface KvStore {
   batch(ops: readonly BatchOp[]): Promise<void>
   /** Entries in key order (descending when `reverse`); synchronous when `capabilities.syncRange`. */
   range(options?: RangeOptions): KvEntry[] | Promise<KvEntry[]>
+  /**
+   * Reads `key`, calls `modify` with its value and writes what it returns, isolated from other
+   * writes as `capabilities.readModifyWrite` says; resolves like `put` (fsynced when durable).
+   */
+  readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult>
+  /**
+   * Loads many entries through the engine's fastest bulk path (overwriting existing keys) and
+   * resolves once all of them are durable, whatever `durable` the store was opened with. Every
+   * key and value is checked before anything is written.
+   */
+  bulkLoad(entries: BulkEntries, options?: BulkLoadOptions): Promise<void>
   /** Makes every write acknowledged so far durable (a cheap no-op when opened durable). */
   sync(): Promise<void>
   /** Releases the store; further calls fail with ERR_CLOSED or the engine's own error. */

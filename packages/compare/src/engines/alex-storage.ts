@@ -6,10 +6,22 @@
  * The package is imported lazily, like every engine's.
  */
 import type { AlexStorage } from '@alex/storage'
+import { assertBulk } from '../guards.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { fromBounds, isEmptyRange, toBounds } from '../range.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  KvEngine,
+  KvEntry,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from '../types.js'
+
+/** AlexStorage's code for a conditional batch whose condition no longer held. */
+const ERR_CONFLICT = 'ERR_CONFLICT'
 
 type AlexStorageDb = AlexStorage
 
@@ -44,6 +56,32 @@ class AlexStore extends StoreBase {
     return this.db.batch(ops.map((op) => (Object.is(op.key, -0) ? { ...op, key: 0 } : op)))
   }
 
+  /**
+   * Optimistic: the key's version and value are read together (both synchronous), then the new
+   * value is written by `batch(..., { ifVersion })`, which writes nothing if another write to
+   * the key was issued since; on ERR_CONFLICT it reads again and retries.
+   */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    const k = key === 0 ? 0 : key
+    for (let attempts = 1; ; attempts++) {
+      const version = this.db.version(k)
+      const next = modify(this.db.get(k))
+      if (next === undefined) return { written: false, attempts }
+      try {
+        await this.db.batch([{ type: 'put', key: k, value: next }], { ifVersion: [[k, version]] })
+        return { written: true, attempts }
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== ERR_CONFLICT) throw err
+      }
+    }
+  }
+
+  /** `db.ingest` of the columns: data segments written directly, durable when it resolves. */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    await this.db.ingest({ keys: entries.keys, values: entries.values }, { sorted })
+  }
+
   protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
@@ -76,6 +114,7 @@ export const alexStorageEngine: KvEngine = {
     atomicBatch: true,
     persistent: true,
     inMemory: false,
+    readModifyWrite: 'conditional',
   },
   durability: {
     durable: "sync: 'always' (every acknowledged write fsynced, group commit)",

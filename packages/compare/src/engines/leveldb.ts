@@ -5,12 +5,21 @@
  * Keys are 8-byte order-preserving encodings (see key-encoding.ts).
  */
 import type { ClassicLevel as ClassicLevelType } from 'classic-level'
-import { asBuffer, assertBatch, assertValue } from '../guards.js'
+import { asBuffer, assertBatch, assertBulk, assertValue } from '../guards.js'
 import { decodeKey, encodeKey, writeKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { isEmptyRange, toBounds } from '../range.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  KvEngine,
+  KvEntry,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from '../types.js'
+import { levelBulkLoad } from './level-bulk.js'
 import { levelRangeOptions, SYNC_SENTINEL_KEY } from './level-range.js'
 
 type Db = ClassicLevelType<Buffer, Buffer>
@@ -58,6 +67,27 @@ class LevelStore extends StoreBase {
     await batch.write(this.writeOptions)
   }
 
+  /**
+   * A read, then a write: NOT isolated. The engine has no transaction or conditional write, so
+   * a write of another caller between the two is lost (capabilities.readModifyWrite: 'none').
+   */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    const next = modify(this._get(key))
+    if (next === undefined) return { written: false, attempts: 1 }
+    await this._put(key, next)
+    return { written: true, attempts: 1 }
+  }
+
+  /** Write batches of 10,000 without a sync, the last one synced (engines/level-bulk.ts). */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    await levelBulkLoad(
+      entries,
+      () => this.db.batch(),
+      () => this.syncLog(),
+    )
+  }
+
   protected async _range(options?: RangeOptions): Promise<KvEntry[]> {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
@@ -71,9 +101,15 @@ class LevelStore extends StoreBase {
   }
 
   protected async _sync(): Promise<void> {
-    // A synced write makes the whole log durable up to it; deleting a key no store ever holds
-    // (9 bytes, never a valid 8-byte key) changes nothing visible.
-    if (!this.durable) await this.db.del(SYNC_SENTINEL_KEY, { sync: true })
+    if (!this.durable) await this.syncLog()
+  }
+
+  /**
+   * A synced write makes the whole log durable up to it; deleting a key no store ever holds
+   * (9 bytes, never a valid 8-byte key) changes nothing visible.
+   */
+  private syncLog(): Promise<void> {
+    return this.db.del(SYNC_SENTINEL_KEY, { sync: true })
   }
 
   protected async _close(): Promise<void> {
@@ -94,6 +130,7 @@ export const leveldbEngine: KvEngine = {
     atomicBatch: true,
     persistent: true,
     inMemory: false,
+    readModifyWrite: 'none',
   },
   durability: {
     durable: 'every write with sync: true (fsync of the log)',

@@ -7,14 +7,25 @@
  * (order-preserving doubles), with -0 folded into +0 (lmdb-js encodes -0 as a non-number).
  */
 import type { Database, open as openType, RootDatabase } from 'lmdb'
-import { asBuffer, assertBatch, assertValue } from '../guards.js'
+import { asBuffer, assertBatch, assertBulk, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { aboveLow, belowHigh, isEmptyRange, toBounds } from '../range.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  KvEngine,
+  KvEntry,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from '../types.js'
 
 type Db = RootDatabase<Buffer, number>
+
+/** Entries per synchronous write transaction of `bulkLoad` (bounds LMDB's dirty-page list). */
+export const LMDB_BULK_TXN = 100_000
 
 class LmdbStore extends StoreBase {
   readonly id = 'lmdb' as const
@@ -56,6 +67,62 @@ class LmdbStore extends StoreBase {
     })
   }
 
+  /**
+   * In one write transaction: lmdb-js runs the callback inside its next write transaction, where
+   * the read sees every committed write and no other write can come between it and the put.
+   * (lmdb-js's own `ifVersion` needs `useVersions: true` from a store's creation on, which
+   * stores a version with every entry and would change every other figure of this engine.)
+   */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    assertKey(key)
+    const db = this.db as Database<Buffer, number>
+    let written = false
+    let bad: unknown
+    await db.transaction(() => {
+      const v = db.getBinaryFast(key + 0)
+      const next = modify(v === undefined ? undefined : v.subarray(0, v.length))
+      if (next === undefined) return
+      if (!(next instanceof Uint8Array)) {
+        bad = next
+        return
+      }
+      db.put(key + 0, asBuffer(next))
+      written = true
+    })
+    if (bad !== undefined) assertValue(bad)
+    return { written, attempts: 1 }
+  }
+
+  /**
+   * Synchronous write transactions of {@link LMDB_BULK_TXN} entries (`putSync`, with LMDB's
+   * append flag when the keys are sorted and above every key in the store: pages are filled
+   * in order, no search), then one forced `env.sync`: durable in both modes.
+   */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    const { keys, values } = entries
+    const db = this.db as Database<Buffer, number>
+    await db.committed
+    let append = false
+    if (sorted && keys.length > 0) {
+      let last: unknown
+      for (const k of db.getKeys({ reverse: true, limit: 1 })) last = k
+      append = last === undefined || (typeof last === 'number' && last < (keys[0] as number) + 0)
+    }
+    const flags = { append: true }
+    for (let start = 0; start < keys.length; start += LMDB_BULK_TXN) {
+      const end = Math.min(keys.length, start + LMDB_BULK_TXN)
+      db.transactionSync(() => {
+        for (let i = start; i < end; i++) {
+          const key = (keys[i] as number) + 0
+          if (append) db.putSync(key, asBuffer(values[i]!), flags)
+          else db.putSync(key, asBuffer(values[i]!))
+        }
+      })
+    }
+    await this.envSync()
+  }
+
   protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     const out: KvEntry[] = []
@@ -76,9 +143,13 @@ class LmdbStore extends StoreBase {
   protected async _sync(): Promise<void> {
     if (this.durable) return
     await this.db.committed
-    // env.sync (mdb_env_sync with force) is not in lmdb-js's typings.
+    await this.envSync()
+  }
+
+  /** mdb_env_sync with force (lmdb-js's `env.sync`, not in its typings). */
+  private envSync(): Promise<void> {
     const env = this.db as unknown as { sync(callback: (err?: unknown) => void): void }
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       env.sync((err) => (err ? reject(err) : resolve()))
     })
   }
@@ -101,6 +172,7 @@ export const lmdbEngine: KvEngine = {
     atomicBatch: true,
     persistent: true,
     inMemory: false,
+    readModifyWrite: 'transaction',
   },
   durability: {
     durable: 'overlappingSync: false (each commit fsynced before the write resolves)',

@@ -3,10 +3,10 @@
  * persistence and no order. It marks the limit for point reads; it cannot scan ranges.
  */
 import { CompareError, ErrorCode } from '../errors.js'
-import { assertBatch, assertValue } from '../guards.js'
+import { assertBatch, assertBulk, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry } from '../types.js'
+import type { BatchOp, BulkEntries, KvEngine, KvEntry, RmwModify, RmwResult } from '../types.js'
 
 class MapStore extends StoreBase {
   readonly id = 'map' as const
@@ -37,6 +37,23 @@ class MapStore extends StoreBase {
     }
   }
 
+  /** Read, modify and set in one synchronous step: nothing can come between them. */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    assertKey(key)
+    const next = modify(this.map.get(key + 0))
+    if (next === undefined) return { written: false, attempts: 1 }
+    assertValue(next)
+    this.map.set(key + 0, next.slice())
+    return { written: true, attempts: 1 }
+  }
+
+  /** Fills the Map with a copy of each value (as `put` does: the caller may reuse its buffers). */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    const { keys, values } = entries
+    for (let i = 0; i < keys.length; i++) this.map.set((keys[i] as number) + 0, values[i]!.slice())
+  }
+
   protected _range(): KvEntry[] {
     throw new CompareError(ErrorCode.UNSUPPORTED, 'the Map reference has no key order')
   }
@@ -61,6 +78,7 @@ export const mapEngine: KvEngine = {
     atomicBatch: true,
     persistent: false,
     inMemory: true,
+    readModifyWrite: 'transaction',
   },
   durability: { durable: 'in memory (no disk)', fast: 'in memory (no disk)' },
   version: () => process.versions.node,

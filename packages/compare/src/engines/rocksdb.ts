@@ -6,12 +6,21 @@
  * event loop are serialised (no group commit across callers). Options are the binding's
  * defaults (8 MiB block cache, zstd compression). Keys are 8-byte order-preserving encodings.
  */
-import { asBuffer, assertBatch, assertValue } from '../guards.js'
+import { asBuffer, assertBatch, assertBulk, assertValue } from '../guards.js'
 import { decodeKey, encodeKey, writeKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { isEmptyRange, toBounds } from '../range.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  KvEngine,
+  KvEntry,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from '../types.js'
+import { levelBulkLoad } from './level-bulk.js'
 import { type LevelRangeOptions, levelRangeOptions, SYNC_SENTINEL_KEY } from './level-range.js'
 
 /** The part of the binding's (untyped) API this adapter uses. */
@@ -87,6 +96,27 @@ class RocksStore extends StoreBase {
     await batch.write(this.writeOptions)
   }
 
+  /**
+   * A read, then a write: NOT isolated. The engine has no transaction or conditional write, so
+   * a write of another caller between the two is lost (capabilities.readModifyWrite: 'none').
+   */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    const next = modify(this._get(key))
+    if (next === undefined) return { written: false, attempts: 1 }
+    await this._put(key, next)
+    return { written: true, attempts: 1 }
+  }
+
+  /** Write batches of 10,000 without a sync, the last one synced (engines/level-bulk.ts). */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    await levelBulkLoad(
+      entries,
+      () => this.db.batch(),
+      () => this.syncLog(),
+    )
+  }
+
   protected _range(options?: RangeOptions): KvEntry[] {
     const b = toBounds(options)
     if (isEmptyRange(b)) return []
@@ -99,7 +129,11 @@ class RocksStore extends StoreBase {
   }
 
   protected async _sync(): Promise<void> {
-    if (this.durable) return
+    if (!this.durable) await this.syncLog()
+  }
+
+  /** A synced batch deleting a key no store holds: the WAL durable up to it. */
+  private async syncLog(): Promise<void> {
     const batch = this.db.batch()
     batch.del(SYNC_SENTINEL_KEY)
     await batch.write({ sync: true })
@@ -123,6 +157,7 @@ export const rocksdbEngine: KvEngine = {
     atomicBatch: true,
     persistent: true,
     inMemory: false,
+    readModifyWrite: 'none',
   },
   durability: {
     durable: 'every write with sync: true (fsync of the WAL)',

@@ -3,12 +3,20 @@
  * ordered operations in JavaScript without any persistence.
  */
 import type BTreeType from 'sorted-btree'
-import { assertBatch, assertValue } from '../guards.js'
+import { assertBatch, assertBulk, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { aboveLow, belowHigh, isEmptyRange, toBounds } from '../range.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  KvEngine,
+  KvEntry,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from '../types.js'
 
 type BTree = BTreeType<number, Uint8Array>
 
@@ -43,6 +51,23 @@ class BTreeStore extends StoreBase {
       if (op.type === 'put') this.tree.set(op.key + 0, op.value.slice())
       else this.tree.delete(op.key + 0)
     }
+  }
+
+  /** Read, modify and set in one synchronous step: nothing can come between them. */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    assertKey(key)
+    const next = modify(this.tree.get(key + 0))
+    if (next === undefined) return { written: false, attempts: 1 }
+    assertValue(next)
+    this.tree.set(key + 0, next.slice())
+    return { written: true, attempts: 1 }
+  }
+
+  /** Fills the tree with a copy of each value (as `put` does: the caller may reuse its buffers). */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    const { keys, values } = entries
+    for (let i = 0; i < keys.length; i++) this.tree.set((keys[i] as number) + 0, values[i]!.slice())
   }
 
   protected _range(options?: RangeOptions): KvEntry[] {
@@ -89,6 +114,7 @@ export const btreeEngine: KvEngine = {
     atomicBatch: true,
     persistent: false,
     inMemory: true,
+    readModifyWrite: 'transaction',
   },
   durability: { durable: 'in memory (no disk)', fast: 'in memory (no disk)' },
   version: () => packageVersion('sorted-btree'),

@@ -8,12 +8,20 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
-import { assertBatch, assertValue } from '../guards.js'
+import { assertBatch, assertBulk, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
 import { isEmptyRange, toBounds } from '../range.js'
 import { StoreBase } from '../store-base.js'
-import type { BatchOp, KvEngine, KvEntry, RangeOptions } from '../types.js'
+import type {
+  BatchOp,
+  BulkEntries,
+  KvEngine,
+  KvEntry,
+  RangeOptions,
+  RmwModify,
+  RmwResult,
+} from '../types.js'
 
 type Db = BetterSqlite3.Database
 type Statement = BetterSqlite3.Statement
@@ -28,6 +36,12 @@ class SqliteStore extends StoreBase {
   private readonly putStmt: Statement
   private readonly delStmt: Statement
   private readonly applyBatch: (ops: readonly BatchOp[]) => void
+  /** BEGIN IMMEDIATE; SELECT; INSERT OR REPLACE; COMMIT (see `_readModifyWrite`). */
+  private readonly rmw: {
+    immediate(key: number, modify: RmwModify): boolean
+  }
+  /** One transaction of prepared inserts (see `_bulkLoad`). */
+  private readonly insertAll: (keys: BulkEntries['keys'], values: BulkEntries['values']) => void
   /** Scan statements by shape: lower bound kind x upper bound kind x direction. */
   private readonly rangeStmts = new Map<string, Statement>()
 
@@ -42,6 +56,17 @@ class SqliteStore extends StoreBase {
         if (op.type === 'put') this.putStmt.run(op.key + 0, op.value)
         else this.delStmt.run(op.key + 0)
       }
+    })
+    this.rmw = db.transaction((key: number, modify: RmwModify): boolean => {
+      const next = modify(this.getStmt.get(key) as Buffer | undefined)
+      if (next === undefined) return false
+      assertValue(next) // a throw rolls the transaction back
+      this.putStmt.run(key, next)
+      return true
+    })
+    this.insertAll = db.transaction((keys: BulkEntries['keys'], values: BulkEntries['values']) => {
+      const put = this.putStmt
+      for (let i = 0; i < keys.length; i++) put.run((keys[i] as number) + 0, values[i]!)
     })
   }
 
@@ -64,6 +89,29 @@ class SqliteStore extends StoreBase {
   protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     this.applyBatch(ops)
+  }
+
+  /**
+   * A transaction begun with BEGIN IMMEDIATE (the write lock taken before the read): the
+   * select, `modify` and the write run under it and commit together (fsynced when durable).
+   */
+  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    assertKey(key)
+    return { written: this.rmw.immediate(key + 0, modify), attempts: 1 }
+  }
+
+  /**
+   * One transaction of the prepared INSERT OR REPLACE, committed with synchronous = FULL (the
+   * WAL fsynced at the commit) also when the store runs with OFF: durable when it resolves.
+   */
+  protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
+    assertBulk(entries, sorted)
+    if (!this.durable) this.db.pragma('synchronous = FULL')
+    try {
+      this.insertAll(entries.keys, entries.values)
+    } finally {
+      if (!this.durable) this.db.pragma('synchronous = OFF')
+    }
   }
 
   protected _range(options?: RangeOptions): KvEntry[] {
@@ -116,6 +164,7 @@ export const sqliteEngine: KvEngine = {
     atomicBatch: true,
     persistent: true,
     inMemory: false,
+    readModifyWrite: 'transaction',
   },
   durability: {
     durable: 'journal_mode = WAL, synchronous = FULL (WAL fsynced at each commit)',
