@@ -540,6 +540,15 @@ export class Wal {
     return BigInt(this.commit.durableLsn)
   }
 
+  /**
+   * Every operation up to this LSN is settled: durable per the `sync` option (with `'none'` or
+   * `'interval'`, written), so `whenDurable` resolves at once for it. It moves before the
+   * promises of a group resolve, so the first of them can act for the whole group.
+   */
+  get settledLsn(): number {
+    return this.commit.settledLsn
+  }
+
   /** LSN of the newest durable checkpoint (0n if none). */
   get checkpointLsn(): bigint {
     return BigInt(this.commit.checkpointLsn)
