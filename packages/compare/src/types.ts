@@ -137,7 +137,8 @@ export interface KvStore {
   /**
    * Loads many entries through the engine's fastest bulk path (overwriting existing keys) and
    * resolves once all of them are durable, whatever `durable` the store was opened with. Every
-   * key and value is checked before anything is written.
+   * key and value is checked before anything is written. Keep the values unchanged until it
+   * resolves; the in-memory references keep them (no copy), so with those keep them unchanged.
    */
   bulkLoad(entries: BulkEntries, options?: BulkLoadOptions): Promise<void>
   /** Makes every write acknowledged so far durable (a cheap no-op when opened durable). */

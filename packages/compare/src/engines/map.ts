@@ -47,11 +47,14 @@ class MapStore extends StoreBase {
     return { written: true, attempts: 1 }
   }
 
-  /** Fills the Map with a copy of each value (as `put` does: the caller may reuse its buffers). */
+  /**
+   * Fills the Map with the caller's own values, no copy: the in-memory limit, the cheapest
+   * fill there is (unlike `put`, the caller must keep the values unchanged afterwards).
+   */
   protected async _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void> {
     assertBulk(entries, sorted)
     const { keys, values } = entries
-    for (let i = 0; i < keys.length; i++) this.map.set((keys[i] as number) + 0, values[i]!.slice())
+    for (let i = 0; i < keys.length; i++) this.map.set((keys[i] as number) + 0, values[i]!)
   }
 
   protected _range(): KvEntry[] {
