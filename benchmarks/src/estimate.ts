@@ -54,6 +54,8 @@ export function wasBusy(r: BenchResults): boolean {
  */
 export const DEFAULT_NS_PER_OP: Readonly<Record<WorkloadId, number>> = {
   load: 7000,
+  // The one bulkLoad call plus the unmeasured reopen and read-back of the fresh store.
+  ingest: 4000,
   'read-uniform': 6000,
   'read-zipf': 5000,
   'range-100': 180_000,

@@ -72,6 +72,8 @@ class Run {
   store!: KvStore
   storeDurable = false
   readonly dir: string
+  /** The fresh store of the ingest workload while it exists (removed on a signal too). */
+  ingestDir: string | undefined
   verified = 0
 
   constructor(config: ChildConfig, send: Send) {
@@ -304,6 +306,73 @@ async function runLoad(run: Run, measured: boolean): Promise<WorkloadResult | un
   }
 }
 
+/** Keys read back after the ingest workload's load (plus the first and the last). */
+const INGEST_CHECKS = 10_000
+
+/**
+ * The `ingest` workload: the loaded keys, ascending, with their first values, into a fresh
+ * store by one `bulkLoad` call (timed whole; building the columns is not). Then, untimed, the
+ * store is closed and reopened (persistent engines) and a sample of keys read back and checked.
+ */
+async function runIngest(run: Run, w: Workload): Promise<WorkloadResult> {
+  const n = run.config.scale
+  const engine = getEngine(run.config.engine)
+  const dsKeys = run.ds.keys
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  order.sort((a, b) => dsKeys[a]! - dsKeys[b]!)
+  const keys = new Float64Array(n)
+  const values: Uint8Array[] = new Array(n)
+  for (let j = 0; j < n; j++) {
+    keys[j] = dsKeys[order[j]!]!
+    values[j] = run.ds.value(order[j]!, 1)
+  }
+  const dir = mkdtempSync(join(run.config.tmpRoot, `alex-bench-ingest-${run.config.engine}-`))
+  run.ingestDir = dir
+  const rec = new LatencyRecorder()
+  let store = await engine.open(dir, { durable: false })
+  try {
+    run.progress(w.id, 0, n)
+    const t0 = performance.now()
+    await store.bulkLoad({ keys, values })
+    const elapsed = performance.now() - t0
+    rec.recordMs(elapsed)
+    run.progress(w.id, n, n)
+    if (engine.capabilities.persistent) {
+      await store.close()
+      store = await engine.open(dir, { durable: false })
+    }
+    const random = new Random(phaseSeed(run.config.seed, w.id, 1))
+    let verified = 0
+    for (let c = 0; c < Math.min(n, INGEST_CHECKS) + 2; c++) {
+      const j = c === 0 ? 0 : c === 1 ? n - 1 : random.below(n)
+      const i = order[j]!
+      const v = await store.get(dsKeys[i]!)
+      if (v === undefined || !run.ds.matches(v, i, 1)) {
+        throw new CorrectnessError(
+          `${run.config.engine}: after bulkLoad, key ${dsKeys[i]} (index ${i}) read ${v === undefined ? 'undefined' : 'a wrong value'}`,
+        )
+      }
+      verified++
+    }
+    return {
+      workload: w.id,
+      durability: 'end',
+      unsupported: false,
+      ops: n,
+      elapsedMs: elapsed,
+      opsPerSec: (n / elapsed) * 1e3,
+      nsPerOp: (elapsed * 1e6) / n,
+      latency: rec.summary(),
+      verifiedValues: verified,
+    }
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+    run.ingestDir = undefined
+  }
+}
+
 /** Point reads on an engine with synchronous `get`: a tight loop, no promises. */
 function readsSync(run: Run, plan: Plan, rec: LatencyRecorder | undefined, id: WorkloadId): number {
   const { idx } = plan
@@ -383,15 +452,23 @@ async function mixAsync(
       rec?.recordMs(dt)
       checkScan(run, entries, k, lens[i]!, sorted)
     } else if (t === RMW) {
-      const v = syncGet
-        ? (store.get(keys[k]!) as Uint8Array | undefined)
-        : await store.get(keys[k]!)
-      if (v === undefined || !run.ds.matches(v, k, version[k]!)) run.fail('read-modify-write', k, v)
-      run.verified++
-      const next = version[k]! + 1
-      await store.put(keys[k]!, run.ds.value(k, next))
+      // The engine's read-modify-write (@alex/compare readModifyWrite): the read value is
+      // checked inside `modify`, which then returns the next version.
+      const current = version[k]!
+      const next = current + 1
+      let wrong: { v: Uint8Array | undefined } | undefined
+      await store.readModifyWrite(keys[k]!, (v) => {
+        if (v === undefined || !run.ds.matches(v, k, current)) {
+          wrong = { v: v?.slice() }
+          return undefined
+        }
+        return run.ds.value(k, next)
+      })
       if (timed) record(performance.now() - s)
+      if (wrong !== undefined) run.fail('read-modify-write', k, wrong.v)
+      run.verified++
       version[k] = next
+      if (run.storeDurable) run.writtenDurably.push(k)
     } else {
       // UPDATE or INSERT: both a put of the next version (inserts start at version 1).
       const next = version[k]! + 1
@@ -469,6 +546,7 @@ async function runWorkload(run: Run, w: Workload): Promise<WorkloadResult | unde
     verifiedValues: 0,
   }
   if (w.kind === 'scan' && !caps.range) return empty
+  if (w.kind === 'ingest') return runIngest(run, w)
   if (w.kind === 'readers') {
     // Timed phases of a few seconds each: AlexStorage and LMDB, first repetition only (no
     // result at all in the others, so the medians are of the one run).
@@ -602,7 +680,7 @@ function harnessNsPerRead(run: Run): number {
 function finalVerify(run: Run, random: Random): number {
   const keys = run.ds.keys
   const caps = getEngine(run.config.engine).capabilities
-  if (!caps.syncGet) return 0
+  if (!caps.syncGet || run.present === 0) return 0
   let checked = 0
   const seen = new Set<number>()
   const check = (k: number): void => {
@@ -624,6 +702,7 @@ export async function runEngine(config: ChildConfig, send: Send): Promise<void> 
   // Interrupted (Ctrl-C reaches the whole process group): remove the store before leaving.
   const onSignal = (): void => {
     rmSync(run.dir, { recursive: true, force: true })
+    if (run.ingestDir !== undefined) rmSync(run.ingestDir, { recursive: true, force: true })
     process.exit(130)
   }
   process.once('SIGINT', onSignal)
@@ -633,7 +712,9 @@ export async function runEngine(config: ChildConfig, send: Send): Promise<void> 
     run.store = await getEngine(config.engine).open(run.dir, { durable: false })
     run.storeDurable = false
     const loadMeasured = config.workloads.includes('load')
-    const loadResult = await runLoad(run, loadMeasured)
+    // The ingest workload loads a store of its own: alone, it needs no loaded store.
+    const needsLoad = config.workloads.some((id) => id !== 'ingest')
+    const loadResult = needsLoad ? await runLoad(run, loadMeasured) : undefined
     if (loadResult !== undefined) send({ type: 'result', result: loadResult })
     for (const id of config.workloads) {
       if (id === 'load') continue

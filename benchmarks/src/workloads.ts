@@ -8,6 +8,7 @@ import { readersSeconds } from './readers/plan.js'
 /** Workload ids, in run order. */
 export const WORKLOAD_IDS = [
   'load',
+  'ingest',
   'read-uniform',
   'read-zipf',
   'range-100',
@@ -46,7 +47,15 @@ export interface Workload {
   /** One sentence for the report. */
   readonly description: string
   /** Operation mix. */
-  readonly kind: 'load' | 'mix' | 'scan' | 'insert-seq' | 'durable-put' | 'concurrent' | 'readers'
+  readonly kind:
+    | 'load'
+    | 'ingest'
+    | 'mix'
+    | 'scan'
+    | 'insert-seq'
+    | 'durable-put'
+    | 'concurrent'
+    | 'readers'
   /** Fraction of reads (mix), or of scans (scan), the rest being writes. */
   readonly readFraction: number
   /** Writes: 'update' existing keys, 'insert' new keys, 'rmw' read-modify-write. */
@@ -100,6 +109,19 @@ export const WORKLOADS: readonly Workload[] = [
     durability: 'end',
     overridable: false,
     inDefault: true,
+    ops: (n) => n,
+    warmup: () => 0,
+    unit: 'key',
+  },
+  {
+    ...base,
+    id: 'ingest',
+    title: 'Bulk ingest (fastest path)',
+    description:
+      "Every key loaded into a fresh, empty store by one call of the engine's fastest durable bulk path (@alex/compare `bulkLoad`: AlexStorage's `db.ingest`, write batches of 10,000 with the last one synced for LevelDB and RocksDB, LMDB transactions of 100,000 appends then a forced sync, one SQLite transaction committed with synchronous = FULL, a fill of the same value objects, no copy, for Map and sorted-btree), keys ascending, durable when it resolves; time per key, the one call timed whole.",
+    kind: 'ingest',
+    durability: 'end',
+    overridable: false,
     ops: (n) => n,
     warmup: () => 0,
     unit: 'key',
@@ -178,7 +200,8 @@ export const WORKLOADS: readonly Workload[] = [
     ...base,
     id: 'ycsb-f',
     title: 'YCSB F (read-modify-write)',
-    description: 'YCSB workload F: 50% reads, 50% read-modify-write, zipfian.',
+    description:
+      "YCSB workload F: 50% reads, 50% read-modify-writes (read a key, write its next value), scrambled zipfian (theta 0.99), one client, each operation awaited; the read-modify-write is @alex/compare's `readModifyWrite`: AlexStorage `version()` + `batch(..., { ifVersion })`, LMDB a write-transaction callback, SQLite BEGIN IMMEDIATE + SELECT + INSERT OR REPLACE + COMMIT, Map and sorted-btree one synchronous step, LevelDB and RocksDB a get then a put with no isolation (a concurrent writer's update could be lost).",
     kind: 'mix',
     readFraction: 0.5,
     write: 'rmw',
