@@ -42,11 +42,15 @@ describe('fencing', () => {
       const b = await AlexStorage.open(bDir)
       const repB = await replicate(b, { ...t, intervalMs: 2, maxObjectBytes: 256 })
       // Both write different things and ship at once.
-      await Promise.all([storm(new Model(a, a.lsn), rng(100 + round), 60), storm(new Model(b, b.lsn), rng(200 + round), 60)])
+      await Promise.all([
+        storm(new Model(a, a.lsn), rng(100 + round), 60),
+        storm(new Model(b, b.lsn), rng(200 + round), 60),
+      ])
       const [ra, rb] = await Promise.all([settle(repA), settle(repB)])
       const outcomes = [ra, rb].sort()
       expect(outcomes).toEqual(['ERR_REPLICATION_FENCED', 'ok'])
-      const [winner, loser, winnerRep, loserRep] = ra === 'ok' ? [a, b, repA, repB] : [b, a, repB, repA]
+      const [winner, loser, winnerRep, loserRep] =
+        ra === 'ok' ? [a, b, repA, repB] : [b, a, repB, repA]
       expect(loserRep.stats().state).toBe('failed')
       expect(loserRep.failed?.code).toBe('ERR_REPLICATION_FENCED')
       // The loser's store keeps working; it never writes to the prefix again.
@@ -112,7 +116,10 @@ describe('fencing', () => {
     const rep2 = await replicate(a, { ...t, intervalMs: 2 })
     await model.put(2, new Uint8Array([2]))
     await rep2.flush()
-    await waitFor(() => rep2.stats().shippedLsn === model.lastLsn, 'the restarted replicator to ship')
+    await waitFor(
+      () => rep2.stats().shippedLsn === model.lastLsn,
+      'the restarted replicator to ship',
+    )
     await rep2.close()
     await a.close()
   })

@@ -75,11 +75,12 @@ export async function storm(
   random: () => number,
   writes: number,
   inFlight = 16,
+  firstKey = 0,
 ): Promise<void> {
   let pending: Promise<void>[] = []
   for (let i = 0; i < writes; i++) {
     const r = random()
-    const key = Math.floor(random() * 64)
+    const key = firstKey + Math.floor(random() * 64)
     const value = () =>
       Uint8Array.from({ length: Math.floor(random() * 80) }, () => Math.floor(random() * 256))
     if (r < 0.55) pending.push(model.put(key, value()))
@@ -89,7 +90,7 @@ export async function storm(
       pending.push(
         model.batch(
           Array.from({ length: n }, () => ({
-            key: Math.floor(random() * 64),
+            key: firstKey + Math.floor(random() * 64),
             value: random() < 0.2 ? undefined : value(),
           })),
         ),
