@@ -160,14 +160,19 @@ export class Replicator {
   stats(): ReplicationStats {
     const lsn = this.localLsn()
     const local = this.shippedLsn - this.offset
-    const walBytes = this.closed ? 0 : this.db.stats().walBytes
+    let walBytes = 0
+    try {
+      walBytes = this.db.stats().walBytes
+    } catch {
+      // The store is closed: no lag to measure any more.
+    }
     return {
       state: this.failure !== undefined ? 'failed' : this.closed ? 'closed' : 'running',
       lineage: this.lineage,
       shippedLsn: this.shippedLsn,
       lsn: lsn + this.offset,
       lagLsn: Math.max(0, lsn + this.offset - this.shippedLsn),
-      lagBytes: this.closed ? 0 : this.lag.lagBytes(local, lsn, walBytes),
+      lagBytes: walBytes === 0 ? 0 : this.lag.lagBytes(local, lsn, walBytes),
       lagMs: this.lag.lagMs(local, lsn),
       seq: this.seq,
       objectsShipped: this.counters.objects,
@@ -272,7 +277,7 @@ export class Replicator {
           : this.more || this.waiters.length > 0
             ? 0
             : this.o.intervalMs
-      if (wait > 0 || this.waiters.length === 0) await this.sleep(wait)
+      await this.sleep(wait) // 0: one turn of the event loop
     }
     await this.feed.return?.()
     this.initial?.release()

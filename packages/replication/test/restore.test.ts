@@ -141,3 +141,47 @@ describe('restore', () => {
     expect(lsnBefore).toBe(0)
   })
 })
+
+describe('retention', () => {
+  it('keeps retainSnapshots snapshots and the log objects from the oldest kept one on', async () => {
+    const t = await target('retention')
+    const db = await AlexStorage.open(fresh('src'))
+    const rep = await replicate(db, {
+      ...t,
+      intervalMs: 2,
+      maxObjectBytes: 512,
+      snapshotEveryBytes: 2048,
+      retainSnapshots: 2,
+    })
+    const model = new Model(db)
+    const random = rng(21)
+    for (let i = 0; i < 8; i++) {
+      await storm(model, random, 40)
+      await rep.flush()
+    }
+    expect(rep.stats().snapshotsShipped).toBeGreaterThan(3)
+    const snaps = await listKeys(t, 'snap/')
+    expect(snaps.length).toBe(2)
+    const oldest = Number(snaps[0]!.slice(-33, -17))
+    const oldestLsn = Number(snaps[0]!.slice(-16))
+    const logs = (await listKeys(t, 'log/')).map((k) => Number(k.slice(-16)))
+    expect(logs[0]).toBe(oldest)
+    expect(logs.at(-1)).toBe(rep.stats().seq)
+    // Point in time works from the oldest kept snapshot on, and not before it.
+    const dir = fresh('pit')
+    await restore({ ...t, toLsn: oldestLsn }, dir)
+    const at = await AlexStorage.open(dir)
+    expectSameState(contents(at), model.stateAt(oldestLsn))
+    await at.close()
+    if (oldestLsn > 0) {
+      const early = model.isBatchEnd(oldestLsn - 1) ? oldestLsn - 1 : 0
+      const gone = fresh('gone')
+      await expect(restore({ ...t, toLsn: early }, gone)).rejects.toMatchObject({
+        code: 'ERR_REPLICATION_GAP',
+      })
+      expect(existsSync(gone)).toBe(false)
+    }
+    await rep.close()
+    await db.close()
+  })
+})
