@@ -63,3 +63,29 @@ export function wrap(
   const detail = err instanceof Error ? `: ${err.message}` : ''
   return new ReplicationError(code, `${message}${detail}`, { cause: err })
 }
+
+/** Calls a user's `onError` callback; what it throws is ignored (it must not stop replication). */
+export function report(
+  callback: ((err: ReplicationError) => void) | undefined,
+  err: ReplicationError,
+): void {
+  try {
+    callback?.(err)
+  } catch {
+    // A throwing callback is the caller's bug; replication goes on.
+  }
+}
+
+/** The replicator was closed. */
+export function closedError(): ReplicationError {
+  return new ReplicationError(ReplicationErrorCode.CLOSED, 'the replicator was closed')
+}
+
+/** Any error as a ReplicationError: the store's closing is CLOSED, other local errors LOCAL. */
+export function classify(err: unknown): ReplicationError {
+  if (isReplicationError(err)) return err
+  if ((err as { code?: string }).code === 'ERR_CLOSED') {
+    return new ReplicationError(ReplicationErrorCode.CLOSED, 'the store was closed', { cause: err })
+  }
+  return wrap(err, ReplicationErrorCode.LOCAL, 'replication failed locally')
+}

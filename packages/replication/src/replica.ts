@@ -6,7 +6,7 @@ import {
   type Snapshot,
   type StorageStats,
 } from '@alex/storage'
-import { ReplicationError, ReplicationErrorCode, wrap } from './errors.js'
+import { ReplicationError, ReplicationErrorCode, report, wrap } from './errors.js'
 import {
   checkFollows,
   fetchLog,
@@ -213,7 +213,7 @@ export class Replica {
       const err = wrap(e, ReplicationErrorCode.LOCAL, 'the replica failed to apply the bucket')
       this.failures++
       this.lastError = err
-      this.options.onError?.(err)
+      report(this.options.onError, err)
       throw err
     } finally {
       this.schedule(this.options.intervalMs)

@@ -1,69 +1,28 @@
 import { randomBytes } from 'node:crypto'
 import type { AlexStorage, Change, Snapshot } from '@alex/storage'
 import {
-  isReplicationError,
+  classify,
+  closedError,
   ReplicationError,
   ReplicationErrorCode,
   type ReplicationErrorCodeValue,
+  report,
   wrap,
 } from './errors.js'
-import { fetchLog, listHistory } from './history.js'
+import { listHistory } from './history.js'
 import { LagTracker } from './lag-tracker.js'
 import { type LocalState, readState, writeState } from './local-state.js'
-import {
-  decodeObject,
-  encodeLineage,
-  encodeLog,
-  encodeSnapshot,
-  FLAG_RESYNC,
-  KIND_LINEAGE,
-  type LogOp,
-  opBytes,
-  ZERO_CHECKSUM,
-} from './object-format.js'
+import { encodeLineage, FLAG_RESYNC, type LogOp, opBytes, ZERO_CHECKSUM } from './object-format.js'
 import { normalisePrefix, ObjectNames } from './object-names.js'
 import { ObjectStore } from './object-store.js'
+import { checkOwnership } from './ownership.js'
+import { createOnce, PendingObjects, pruneHistory } from './pending-objects.js'
 import {
   type ReplicateOptions,
   type ResolvedReplicateOptions,
   resolveReplicateOptions,
 } from './replicate-options.js'
-
-/** What `rep.stats()` reports. LSNs are the lineage's (equal to the store's unless restored). */
-export interface ReplicationStats {
-  state: 'running' | 'failed' | 'closed'
-  /** The lineage id (32 hex digits), once known. */
-  lineage: string | undefined
-  /** Every write up to this LSN is in the bucket. */
-  shippedLsn: number
-  /** The store's applied LSN. */
-  lsn: number
-  lagLsn: number
-  /** Bytes of the store's log written after the shipped LSN (an estimate, see README). */
-  lagBytes: number
-  /** Age of the oldest unshipped write (at the granularity of one round). */
-  lagMs: number
-  /** Sequence number of the newest log object shipped. */
-  seq: number
-  objectsShipped: number
-  bytesShipped: number
-  snapshotsShipped: number
-  /** Failed attempts since the start (each retried). */
-  failures: number
-  lastError: ReplicationError | undefined
-  /** When the newest object was shipped (ms since the epoch). */
-  lastShippedAt: number | undefined
-}
-
-/** An object built and not yet confirmed in the bucket: retried with exactly these bytes. */
-interface Pending {
-  kind: 'log' | 'snapshot'
-  key: string
-  bytes: Uint8Array
-  checksum: string
-  seq: number
-  lastLsn: number
-}
+import type { ReplicationStats } from './replication-stats.js'
 
 const FATAL: ReadonlySet<ReplicationErrorCodeValue> = new Set([
   ReplicationErrorCode.FENCED,
@@ -108,7 +67,7 @@ export class Replicator {
   private feedPos: number
   private joined = false
   private needResync = false
-  private pending: Pending[] = []
+  private readonly pending: PendingObjects
   private lineage: string | undefined
   private seq = 0
   private shippedLsn = 0
@@ -134,6 +93,7 @@ export class Replicator {
     state: LocalState | undefined,
   ) {
     this.names = new ObjectNames(prefix)
+    this.pending = new PendingObjects(this.names)
     this.store = new ObjectStore(o.client, o.bucket, o.requestTimeoutMs, this.abort.signal)
     this.state = state
     this.offset = state?.lsnOffset ?? 0
@@ -267,7 +227,7 @@ export class Replicator {
         this.counters.failures++
         this.counters.consecutive++
         this.lastError = err
-        this.o.onError?.(err)
+        report(this.o.onError, err)
       }
       if (this.checkLag()) break
       const n = this.counters.consecutive
@@ -295,7 +255,7 @@ export class Replicator {
     this.lastError = err
     void this.feed.return?.()
     for (const w of this.waiters.splice(0)) w.reject(err)
-    this.o.onError?.(err)
+    report(this.o.onError, err)
   }
 
   private settleWaiters(): void {
@@ -335,70 +295,30 @@ export class Replicator {
   }
 
   /**
-   * Proves the prefix's history is this store's (docs/replication-format.md, "Fencing"), or
-   * starts a new lineage on an empty prefix.
+   * Proves the prefix's history is this store's (`checkOwnership`), or starts a new lineage on
+   * an empty prefix; fences otherwise.
    */
   private async join(): Promise<void> {
-    const marker = await this.store.get(this.names.lineage)
-    const state = this.state
-    if (state === undefined) {
-      if (marker !== undefined) {
-        this.fence(
-          `${this.names.lineage} exists and this store has no record of shipping there: another store's history (restore() from it to continue it, or use another prefix)`,
-        )
-      }
-      await this.createLineage()
-      return
-    }
-    if (marker === undefined) this.fence(`the lineage marker ${this.names.lineage} is gone`)
-    const lineage = decodeObject(marker, this.names.lineage, KIND_LINEAGE).header.lineage
-    if (lineage !== state.lineage)
-      this.fence(`the prefix holds lineage ${lineage}, not ${state.lineage}`)
-    const after = state.seq > 1 ? state.seq - 1 : undefined
-    const { logs } = await listHistory(this.store, this.names, after)
-    const tail = logs[logs.length - 1] ?? 0
-    const intent = state.intent
-    let confirmed = { seq: state.seq, lastLsn: state.lastLsn, checksum: state.checksum }
-    if (intent !== undefined && tail === intent.seq) {
-      const object = await fetchLog(this.store, this.names, lineage, tail)
-      if (object?.checksum !== intent.checksum) this.fence(`log object ${tail} is another writer's`)
-      confirmed = { seq: tail, lastLsn: object!.lastLsn, checksum: object!.checksum }
-    } else if (tail !== state.seq) {
-      this.fence(
-        `the bucket's newest log object is ${tail}, this store's last is ${state.seq}: another writer continued the history`,
-      )
-    } else if (tail > 0) {
-      const object = await fetchLog(this.store, this.names, lineage, tail)
-      if (object?.checksum !== state.checksum || object.lastLsn !== state.lastLsn) {
-        this.fence(`log object ${tail} is not the one this store ended at (LSN ${state.lastLsn})`)
-      }
-    }
-    if (confirmed.lastLsn - this.offset > this.db.lsn) {
-      this.fence(
-        `the bucket is at LSN ${confirmed.lastLsn}, ahead of this store (${this.db.lsn + this.offset})`,
-      )
-    }
+    const found = await checkOwnership(
+      this.store,
+      this.names,
+      this.state,
+      this.db.lsn + this.offset,
+    )
+    if (found.kind === 'fenced') this.fence(found.reason)
+    if (found.kind === 'empty') return this.createLineage()
+    const { lineage, confirmed } = found
     this.lineage = lineage
     this.seq = confirmed.seq
     this.shippedLsn = confirmed.lastLsn
     this.lastChecksum = confirmed.checksum
-    this.state = { ...state, ...confirmed, intent: undefined }
-    // A resync object must be followed by its snapshot: if the writer stopped between the two
-    // (or nothing was shipped yet), the history restarts again from a fresh snapshot.
-    this.needResync = this.seq === 0 || (await this.resyncUnfinished(lineage))
+    this.state = { ...this.state!, ...confirmed, intent: undefined }
+    this.needResync = found.resyncUnfinished
     if (!this.needResync && confirmed.lastLsn - this.offset !== this.feedPos) {
       // The intent's object landed: the feed (opened at the older position) skips ahead.
       await this.skipFeedTo(confirmed.lastLsn - this.offset)
     }
     this.joined = true
-  }
-
-  /** Whether the newest log object is a resync object that no snapshot follows yet. */
-  private async resyncUnfinished(lineage: string): Promise<boolean> {
-    const tail = await fetchLog(this.store, this.names, lineage, this.seq)
-    if (tail === undefined || !tail.resync) return false
-    const { snapshots } = await listHistory(this.store, this.names, this.seq)
-    return !snapshots.some((s) => s.seq === this.seq)
   }
 
   /** A new lineage on an empty prefix: the marker, created only if absent. */
@@ -500,24 +420,11 @@ export class Replicator {
   }
 
   private queueLog(ops: LogOp[], flags: number, baseLsn: number): void {
-    const seq = this.seq + this.pending.filter((p) => p.kind === 'log').length + 1
-    const prev = [...this.pending].reverse().find((p) => p.kind === 'log')
-    const encoded = encodeLog({
-      lineage: this.lineage!,
-      seq,
-      baseLsn,
-      prevChecksum: prev?.checksum ?? this.lastChecksum,
-      createdMs: Date.now(),
-      flags,
-      ops,
-    })
-    this.pending.push({
-      kind: 'log',
-      key: this.names.log(seq),
-      ...encoded,
-      seq,
-      lastLsn: baseLsn + ops.length,
-    })
+    this.pending.addLog(this.lineage!, this.confirmed(), ops, flags, baseLsn)
+  }
+
+  private confirmed(): { seq: number; checksum: string } {
+    return { seq: this.seq, checksum: this.lastChecksum }
   }
 
   /** A snapshot of the store at its current LSN, after the log objects up to it. */
@@ -533,32 +440,8 @@ export class Replicator {
     await this.putPending()
   }
 
-  private queueSnapshot(snap: ReturnType<AlexStorage['snapshot']>): void {
-    const keys: number[] = []
-    const values: Uint8Array[] = []
-    for (const [k, v] of snap.entries()) {
-      keys.push(k)
-      values.push(v)
-    }
-    const prev = [...this.pending].reverse().find((p) => p.kind === 'log')
-    const seq = prev?.seq ?? this.seq
-    const lsn = snap.lsn + this.offset
-    const encoded = encodeSnapshot({
-      lineage: this.lineage!,
-      seq,
-      lsn,
-      prevChecksum: prev?.checksum ?? this.lastChecksum,
-      createdMs: Date.now(),
-      keys,
-      values,
-    })
-    this.pending.push({
-      kind: 'snapshot',
-      key: this.names.snapshot(seq, lsn),
-      ...encoded,
-      seq,
-      lastLsn: lsn,
-    })
+  private queueSnapshot(snap: Snapshot): void {
+    this.pending.addSnapshot(this.lineage!, this.confirmed(), snap, this.offset)
   }
 
   /**
@@ -592,7 +475,7 @@ export class Replicator {
   /** Creates the pending objects in order, each only if absent; fenced if another's is there. */
   private async putPending(): Promise<void> {
     while (this.pending.length > 0) {
-      const p = this.pending[0]!
+      const p = this.pending.first!
       if (p.kind === 'log') {
         this.state = {
           ...this.state!,
@@ -600,13 +483,7 @@ export class Replicator {
         }
         await writeState(this.db.dir, this.state)
       }
-      if ((await this.store.putIfAbsent(p.key, p.bytes)) === 'exists') {
-        const there = await this.store.get(p.key)
-        // Our own earlier attempt whose response was lost, or another writer's object.
-        if (there === undefined || !Buffer.from(there).equals(p.bytes)) {
-          this.fence(`${p.key} was created by another writer`)
-        }
-      }
+      if (!(await createOnce(this.store, p))) this.fence(`${p.key} was created by another writer`)
       this.pending.shift()
       this.counters.objects++
       this.counters.bytes += p.bytes.length
@@ -632,35 +509,16 @@ export class Replicator {
     }
   }
 
-  /** Deletes snapshots beyond `retainSnapshots` and the log objects before the oldest kept. */
+  /** Retention after a snapshot; a failure is not fatal (the objects go at the next pass). */
   private async applyRetention(): Promise<void> {
-    const keep = this.o.retainSnapshots
-    if (keep === 0) return
+    if (this.o.retainSnapshots === 0) return
     try {
-      const { logs, snapshots } = await listHistory(this.store, this.names)
-      if (snapshots.length <= keep) return
-      const oldest = snapshots[snapshots.length - keep]!
-      const doomed = snapshots.slice(0, snapshots.length - keep).map((s) => s.key)
-      for (const seq of logs) if (seq < oldest.seq) doomed.push(this.names.log(seq))
-      await this.store.deleteMany(doomed)
+      const history = await listHistory(this.store, this.names)
+      await pruneHistory(this.store, this.names, history, this.o.retainSnapshots)
     } catch (err) {
-      // Not fatal: the objects stay until the next snapshot's retention pass.
       this.counters.failures++
       this.lastError = classify(err)
-      this.o.onError?.(this.lastError)
+      report(this.o.onError, this.lastError)
     }
   }
-}
-
-function closedError(): ReplicationError {
-  return new ReplicationError(ReplicationErrorCode.CLOSED, 'the replicator was closed')
-}
-
-/** Any error as a ReplicationError: the store's closing is CLOSED, other local errors LOCAL. */
-function classify(err: unknown): ReplicationError {
-  if (isReplicationError(err)) return err
-  if ((err as { code?: string }).code === 'ERR_CLOSED') {
-    return new ReplicationError(ReplicationErrorCode.CLOSED, 'the store was closed', { cause: err })
-  }
-  return wrap(err, ReplicationErrorCode.LOCAL, 'replication failed locally')
 }

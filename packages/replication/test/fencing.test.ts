@@ -123,4 +123,59 @@ describe('fencing', () => {
     await rep2.close()
     await a.close()
   })
+
+  it('a writer stopped between creating a log object and confirming it proves it its own at the next start', async () => {
+    const t = await target('fence-intent')
+    const a = await AlexStorage.open(fresh('a'))
+    const model = new Model(a)
+    // A long interval: rounds run only when flush() asks, and a retry would wait a minute.
+    const rep = await replicate(a, { ...t, intervalMs: 60_000 })
+    await model.put(1, new Uint8Array([1]))
+    await rep.flush()
+    // The PUT lands, its response is lost, and the writer stops before any retry: the bucket
+    // holds an object the writer's state names only as its intent.
+    t.client.inject({ mode: 'lose-response', op: 'PutObject', key: '/log/', times: 1 })
+    await storm(model, rng(5), 30)
+    const flushed = rep.flush().catch((e: { code: string }) => e.code)
+    await waitFor(() => rep.stats().failures === 1, 'the lost response')
+    const seq = rep.stats().seq
+    await rep.close()
+    expect(await flushed).toBe('ERR_REPLICATION_CLOSED')
+    expect((await listKeys(t, 'log/')).length).toBe(seq + 1) // it landed, unconfirmed
+    const rep2 = await replicate(a, { ...t, intervalMs: 2 })
+    await model.put(2, new Uint8Array([2]))
+    await rep2.flush()
+    expect(rep2.stats().state).toBe('running')
+    expect(rep2.stats().snapshotsShipped).toBe(0) // continued the log, no resync
+    const dir = fresh('r')
+    await restore(t, dir)
+    const check = await AlexStorage.open(dir)
+    expectSameState(contents(check), model.stateAt(model.lastLsn))
+    await check.close()
+    await rep2.close()
+    await a.close()
+  })
+
+  it('a point-in-time restore of an older LSN cannot continue the prefix: the bucket is ahead of it', async () => {
+    const t = await target('fence-older')
+    const a = await AlexStorage.open(fresh('a'))
+    const rep = await replicate(a, { ...t, intervalMs: 2, maxObjectBytes: 128 })
+    const model = new Model(a)
+    await storm(model, rng(9), 80)
+    await rep.flush()
+    const older = fresh('older')
+    const lsn = [...Array(model.lastLsn).keys()]
+      .reverse()
+      .find((l) => l < model.lastLsn - 5 && model.isBatchEnd(l))!
+    await restore({ ...t, toLsn: lsn }, older)
+    const b = await AlexStorage.open(older)
+    const repB = await replicate(b, { ...t, intervalMs: 2 })
+    await expect(repB.flush()).rejects.toMatchObject({ code: 'ERR_REPLICATION_FENCED' })
+    await storm(model, rng(10), 20)
+    await rep.flush() // the original is not disturbed
+    await repB.close()
+    await rep.close()
+    await a.close()
+    await b.close()
+  })
 })
