@@ -99,4 +99,34 @@ describe('openReplica', () => {
     await rep.close()
     await db.close()
   })
+
+  it('a replica whose next log objects retention deleted jumps to a newer snapshot, never back', async () => {
+    const t = await target('replica-retention')
+    const db = await AlexStorage.open(fresh('db'))
+    const rep = await replicate(db, {
+      ...t,
+      intervalMs: 2,
+      maxObjectBytes: 256,
+      snapshotEveryBytes: 1024,
+      retainSnapshots: 1,
+    })
+    const model = new Model(db)
+    await storm(model, rng(31), 50)
+    await rep.flush()
+    const replica = await openReplica({ ...t, intervalMs: 60_000 }, fresh('replica'))
+    const before = replica.lsn
+    const random = rng(32)
+    for (let i = 0; i < 6; i++) {
+      await storm(model, random, 40)
+      await rep.flush()
+    }
+    expect(rep.stats().snapshotsShipped).toBeGreaterThan(2)
+    await replica.catchUp()
+    expect(replica.lsn).toBeGreaterThan(before)
+    expect(replica.lsn).toBe(model.lastLsn)
+    expectSameState(contents(replica), model.stateAt(model.lastLsn))
+    await replica.close()
+    await rep.close()
+    await db.close()
+  })
 })
