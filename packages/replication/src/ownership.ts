@@ -15,7 +15,7 @@ export interface Confirmed {
 export type Ownership =
   /** Another store's history, or one that moved on without this store: never write there. */
   | { kind: 'fenced'; reason: string }
-  /** No lineage marker and no local state: this store may start a lineage. */
+  /** No lineage marker, and no state or one of a lineage never started: start (again). */
   | { kind: 'empty' }
   /** This store's history: continue after `confirmed` (a resync first if `resyncUnfinished`). */
   | { kind: 'owned'; lineage: string; confirmed: Confirmed; resyncUnfinished: boolean }
@@ -42,7 +42,11 @@ export async function checkOwnership(
           `${names.lineage} exists and this store has no record of shipping there: another store's history (restore() from it to continue it, or use another prefix)`,
         )
   }
-  if (marker === undefined) return fenced(`the lineage marker ${names.lineage} is gone`)
+  if (marker === undefined) {
+    // A lineage this store began whose marker never landed (it stopped first): begin it again.
+    if (state.seq === 0) return { kind: 'empty' }
+    return fenced(`the lineage marker ${names.lineage} is gone`)
+  }
   const lineage = decodeObject(marker, names.lineage, KIND_LINEAGE).header.lineage
   if (lineage !== state.lineage)
     return fenced(`the prefix holds lineage ${lineage}, not ${state.lineage}`)

@@ -12,7 +12,15 @@ import {
 import { listHistory } from './history.js'
 import { LagTracker } from './lag-tracker.js'
 import { type LocalState, readState, writeState } from './local-state.js'
-import { encodeLineage, FLAG_RESYNC, type LogOp, opBytes, ZERO_CHECKSUM } from './object-format.js'
+import {
+  decodeObject,
+  encodeLineage,
+  FLAG_RESYNC,
+  KIND_LINEAGE,
+  type LogOp,
+  opBytes,
+  ZERO_CHECKSUM,
+} from './object-format.js'
 import { normalisePrefix, ObjectNames } from './object-names.js'
 import { ObjectStore } from './object-store.js'
 import { checkOwnership } from './ownership.js'
@@ -242,7 +250,7 @@ export class Replicator {
     await this.feed.return?.()
     this.initial?.release()
     this.initial = undefined
-    if (this.state !== undefined && this.failure === undefined) {
+    if (this.state !== undefined && this.failure?.code !== ReplicationErrorCode.FENCED) {
       await writeState(this.db.dir, this.state).catch(() => {})
     }
   }
@@ -306,7 +314,7 @@ export class Replicator {
       this.db.lsn + this.offset,
     )
     if (found.kind === 'fenced') this.fence(found.reason)
-    if (found.kind === 'empty') return this.createLineage()
+    if (found.kind === 'empty') return this.createLineage(this.state)
     const { lineage, confirmed } = found
     this.lineage = lineage
     this.seq = confirmed.seq
@@ -322,25 +330,34 @@ export class Replicator {
   }
 
   /** A new lineage on an empty prefix: the marker, created only if absent. */
-  private async createLineage(): Promise<void> {
-    const lineage = randomBytes(16).toString('hex')
-    const start = this.initial?.lsn ?? this.db.lsn
+  /**
+   * Starts a lineage on an empty prefix: the local state first (durably: a crash after the
+   * marker's PUT then finds the marker its own), then the marker, created only if absent. A
+   * marker already there is this store's only if it names this lineage (an earlier attempt).
+   */
+  private async createLineage(existing: LocalState | undefined): Promise<void> {
+    const start = existing?.lastLsn ?? this.initial?.lsn ?? this.db.lsn
+    const lineage = existing?.lineage ?? randomBytes(16).toString('hex')
+    if (existing === undefined) {
+      this.state = {
+        version: 1,
+        bucket: this.o.bucket,
+        prefix: this.names.prefix,
+        lineage,
+        lsnOffset: 0,
+        seq: 0,
+        lastLsn: start,
+        checksum: ZERO_CHECKSUM,
+      }
+      await writeState(this.db.dir, this.state)
+    }
     const marker = encodeLineage(lineage, start, Date.now())
     if ((await this.store.putIfAbsent(this.names.lineage, marker.bytes)) === 'exists') {
-      this.fence(`another store created ${this.names.lineage} first`)
+      const there = await this.store.get(this.names.lineage)
+      const id = there && decodeObject(there, this.names.lineage, KIND_LINEAGE).header.lineage
+      if (id !== lineage) this.fence(`another store created ${this.names.lineage} first`)
     }
     this.lineage = lineage
-    this.state = {
-      version: 1,
-      bucket: this.o.bucket,
-      prefix: this.names.prefix,
-      lineage,
-      lsnOffset: 0,
-      seq: 0,
-      lastLsn: start,
-      checksum: ZERO_CHECKSUM,
-    }
-    await writeState(this.db.dir, this.state)
     this.needResync = true
     this.joined = true
   }
