@@ -6,13 +6,32 @@
  * fixed window of a seeded 1 MiB pool at an offset derived from (i, v). A write sends a view
  * of that window; a read is checked byte for byte against it.
  */
-import { mix32, Random } from '@alex/test-support/bench'
+import { makeKeySet, mix32, Random } from '@alex/test-support/bench'
 
-/** Key distributions. */
-export type Distribution = 'uniform' | 'lognormal' | 'sequential'
+/**
+ * Key distributions. The last four are the hard key sets of issue #14 (@alex/test-support's
+ * makeKeySet: cell-id-like clusters, social-network-like gapped ids, queue timestamps, the
+ * sequence crafted against ALEX), drawn in their own insertion order.
+ */
+export type Distribution =
+  | 'uniform'
+  | 'lognormal'
+  | 'sequential'
+  | 'clustered'
+  | 'gapped'
+  | 'queue'
+  | 'adversarial'
 
 /** All distributions, for flag validation. */
-export const DISTRIBUTIONS: readonly Distribution[] = ['uniform', 'lognormal', 'sequential']
+export const DISTRIBUTIONS: readonly Distribution[] = [
+  'uniform',
+  'lognormal',
+  'sequential',
+  'clustered',
+  'gapped',
+  'queue',
+  'adversarial',
+]
 
 /** Bytes of the value pool from which every value is a window. */
 export const POOL_BYTES = 1 << 20
@@ -46,6 +65,10 @@ export class Dataset {
     const seen = new Set<number>()
     let n = 0
     let max = Number.NEGATIVE_INFINITY
+    if (isKeySet(distribution)) {
+      this.keys.set(makeKeySet(distribution, distinct, seed))
+      for (; n < distinct; n++) if (this.keys[n]! > max) max = this.keys[n]!
+    }
     while (n < distinct) {
       const k = drawKey(random, distribution, n)
       if (seen.has(k)) continue
@@ -88,6 +111,10 @@ export class Dataset {
     const off = this.offset(i, version)
     return this.pool.compare(v, 0, this.valueSize, off, off + this.valueSize) === 0
   }
+}
+
+function isKeySet(d: Distribution): d is 'clustered' | 'gapped' | 'queue' | 'adversarial' {
+  return d === 'clustered' || d === 'gapped' || d === 'queue' || d === 'adversarial'
 }
 
 function drawKey(random: Random, distribution: Distribution, n: number): number {

@@ -16,5 +16,14 @@ export {
   parseFlags,
   positiveInt,
 } from './flags.js'
+export {
+  distinct,
+  hilbert24,
+  KEY_SET_ORDER,
+  KEY_SETS,
+  type KeySetName,
+  makeKeySet,
+  shuffle,
+} from './key-sets.js'
 export { mix32, Random, ScrambledZipf, Zipf } from './random.js'
 export { median, medianItem, spread } from './stats.js'
