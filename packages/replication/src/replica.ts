@@ -102,6 +102,9 @@ export class Replica {
       this.abort.signal,
     )
     this.state = state
+    if (state.lastShippedAt !== undefined) {
+      this.newest = { lsn: state.lastLsn, createdMs: state.lastShippedAt }
+    }
   }
 
   /** Starts polling. */

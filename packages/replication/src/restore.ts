@@ -230,6 +230,7 @@ async function build(options: RestoreOptions, temp: string): Promise<RestoreResu
       seq: prev.seq,
       lastLsn: lsn,
       checksum: prev.checksum,
+      lastShippedAt: prev.createdMs,
     })
     return { lsn, lineage, snapshotLsn: base.lsn, logObjects, seq: prev.seq, bytes }
   } catch (err) {

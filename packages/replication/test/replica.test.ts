@@ -81,6 +81,7 @@ describe('openReplica', () => {
     await writeBatch(1000)
     await rep.flush()
     const again = await openReplica({ ...t, intervalMs: 2 }, dir)
+    expect(again.staleness().newestShippedAt).toBeGreaterThanOrEqual(s.newestShippedAt!) // kept across the reopen
     await again.catchUp()
     expect(again.lsn).toBe(model.lastLsn)
     expectSameState(contents(again), model.stateAt(model.lastLsn))
