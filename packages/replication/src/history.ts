@@ -64,29 +64,47 @@ export async function readLineage(store: ObjectStore, names: ObjectNames): Promi
   return decodeObject(bytes, names.lineage, KIND_LINEAGE).header.lineage
 }
 
-/** The log objects and snapshots under the prefix (log objects after `afterSeq` only, if given). */
-export async function listHistory(
+/** The log objects' sequence numbers under the prefix (after `afterSeq`, if given), ascending. */
+export async function listLogs(
   store: ObjectStore,
   names: ObjectNames,
   afterSeq?: number,
-): Promise<Listing> {
-  const logKeys = await store.list(
+): Promise<number[]> {
+  const keys = await store.list(
     names.logDir,
     afterSeq === undefined ? undefined : names.log(afterSeq),
   )
   const logs: number[] = []
-  for (const key of logKeys) {
+  for (const key of keys) {
     const seq = names.parseLog(key)
     if (seq !== undefined) logs.push(seq)
   }
+  return logs.sort((a, b) => a - b)
+}
+
+/** The snapshots under the prefix, ascending by seq. */
+export async function listSnapshots(
+  store: ObjectStore,
+  names: ObjectNames,
+): Promise<SnapshotRef[]> {
   const snapshots: SnapshotRef[] = []
   for (const key of await store.list(names.snapDir)) {
     const ref = names.parseSnapshot(key)
     if (ref !== undefined) snapshots.push({ ...ref, key })
   }
-  logs.sort((a, b) => a - b)
-  snapshots.sort((a, b) => a.seq - b.seq)
-  return { logs, snapshots }
+  return snapshots.sort((a, b) => a.seq - b.seq)
+}
+
+/** The log objects (after `afterSeq` only, if given) and snapshots under the prefix. */
+export async function listHistory(
+  store: ObjectStore,
+  names: ObjectNames,
+  afterSeq?: number,
+): Promise<Listing> {
+  return {
+    logs: await listLogs(store, names, afterSeq),
+    snapshots: await listSnapshots(store, names),
+  }
 }
 
 /** Fetches and verifies log object `seq` of `lineage`; undefined if it does not exist. */

@@ -12,8 +12,9 @@ import {
   fetchLog,
   fetchSnapshot,
   type LogObject,
-  listHistory,
-  readLineage,
+  listLogs,
+  listSnapshots,
+  type SnapshotRef,
   toBatches,
 } from './history.js'
 import { type LocalState, readState, writeState } from './local-state.js'
@@ -225,14 +226,11 @@ export class Replica {
 
   /** Applies every log object after the current one, in order; jumps over a gap by a snapshot. */
   private async pull(): Promise<void> {
-    const lineage = await readLineage(this.store, this.names)
-    if (lineage !== this.state.lineage) {
-      throw new ReplicationError(
-        ReplicationErrorCode.FENCED,
-        `the prefix now holds lineage ${lineage}, this replica follows ${this.state.lineage}`,
-      )
-    }
-    const { logs, snapshots } = await listHistory(this.store, this.names, this.state.seq)
+    // Every object is checked against the replica's lineage (fetchLog), so a prefix that now
+    // holds another history is refused object by object, without a GET of the marker per poll.
+    const lineage = this.state.lineage
+    const logs = await listLogs(this.store, this.names, this.state.seq)
+    let snapshots: SnapshotRef[] | undefined
     let prev: Pick<LogObject, 'seq' | 'checksum' | 'lastLsn'> = this.state
     for (const seq of logs) {
       if (this.closed) return
@@ -244,6 +242,7 @@ export class Replica {
         await this.apply(next)
       } else {
         // A missing object (retention deleted it) or a resync: the newest snapshot after us.
+        snapshots ??= await listSnapshots(this.store, this.names)
         const snap = [...snapshots]
           .reverse()
           .find((s) => s.seq >= seq && s.lsn > this.state.lastLsn)

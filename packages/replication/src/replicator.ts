@@ -82,6 +82,8 @@ export class Replicator {
   private lastChecksum = ZERO_CHECKSUM
   private lastSnapshotAt = Date.now()
   private bytesSinceSnapshot = 0
+  /** The lineage LSN of the newest snapshot shipped (an idle store is not snapshotted again). */
+  private snapshotLsn = -1
   private more = false
   /** The snapshot a new lineage starts with, taken at `replicate()` (released once shipped). */
   private initial: Snapshot | undefined
@@ -394,8 +396,9 @@ export class Replicator {
     await this.putPending()
     if (this.needResync) return this.resync()
     const due =
-      Date.now() - this.lastSnapshotAt >= this.o.snapshotEveryMs ||
-      this.bytesSinceSnapshot >= this.o.snapshotEveryBytes
+      (Date.now() - this.lastSnapshotAt >= this.o.snapshotEveryMs ||
+        this.bytesSinceSnapshot >= this.o.snapshotEveryBytes) &&
+      this.db.lsn + this.offset !== this.snapshotLsn
     if (due) return this.snapshot()
     await this.shipLog(this.db.lsn)
   }
@@ -521,6 +524,7 @@ export class Replicator {
         this.counters.snapshots++
         this.lastSnapshotAt = Date.now()
         this.bytesSinceSnapshot = 0
+        this.snapshotLsn = p.lastLsn
         await this.applyRetention()
       }
     }
