@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { AlexStorage } from '@alex/storage'
 import { rng, tempDir } from '@alex/test-support'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openReplica, replicate } from '../src/index.js'
+import { openReplica, replicate, restore } from '../src/index.js'
 import { contents, expectSameState, Model, storm, waitFor } from './helpers.js'
 import { target } from './target.js'
 
@@ -129,5 +129,32 @@ describe('openReplica', () => {
     await replica.close()
     await rep.close()
     await db.close()
+  })
+
+  it('a replica promoted after its writer stopped continues the prefix as the new writer', async () => {
+    const t = await target('replica-promote')
+    const db = await AlexStorage.open(fresh('db'))
+    const rep = await replicate(db, { ...t, intervalMs: 2, maxObjectBytes: 256 })
+    const model = new Model(db)
+    await storm(model, rng(41), 120)
+    await rep.flush()
+    await rep.close()
+    await db.close() // the writer's machine is gone
+    const dir = fresh('replica')
+    const replica = await openReplica({ ...t, intervalMs: 60_000 }, dir)
+    expect(replica.lsn).toBe(model.lastLsn)
+    await replica.close()
+    const promoted = await AlexStorage.open(dir)
+    const rep2 = await replicate(promoted, { ...t, intervalMs: 2 })
+    await promoted.put(7e6, new Uint8Array([7]))
+    await rep2.flush()
+    expect(rep2.stats().shippedLsn).toBe(model.lastLsn + 1) // the lineage's numbering goes on
+    const check = fresh('check')
+    await restore(t, check)
+    const restored = await AlexStorage.open(check)
+    expectSameState(contents(restored), contents(promoted))
+    await restored.close()
+    await rep2.close()
+    await promoted.close()
   })
 })
