@@ -200,7 +200,11 @@ export class Replica {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.abort.abort()
     await this.polling
-    await this.db.close()
+    try {
+      await this.db.close()
+    } catch (err) {
+      throw wrap(err, ReplicationErrorCode.LOCAL, "closing the replica's store failed")
+    }
   }
 
   private async poll(): Promise<void> {
