@@ -1,0 +1,139 @@
+/**
+ * Vitest globalSetup of the acceptance suites (test/acceptance/*.test.ts): makes sure the real
+ * object store, Ceph's radosgw from scripts/s3-gateway.sh, is up, and hands its S3 settings to the
+ * tests (`inject('s3Gateway')`).
+ *
+ * - Only when the run includes an acceptance file (a targeted run of a unit suite starts nothing).
+ * - As root (CI runs as root): `bash scripts/s3-gateway.sh start` (it installs the Debian packages
+ *   when missing, creates the cluster when missing, and returns at once when it already runs),
+ *   then `env`. If this setup started the gateway, the teardown runs `stop` (the data stays).
+ * - Not root: the gateway must already be up; if it is not, the acceptance suites are skipped
+ *   with the reason printed, unless `CI` is set (then they fail with the reason).
+ *
+ * The daemons detach (they reopen stdin, stdout and stderr on /dev/null, and the script sends
+ * their stderr to log files and closes its lock descriptor for them), so they never hold this
+ * process's pipes; the script is awaited on its exit, not on its pipes closing, all the same.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { TestProject } from 'vitest/node'
+
+/** What the tests get from `inject('s3Gateway')`. */
+export type GatewayInfo =
+  | {
+      state: 'up'
+      env: Record<string, string>
+      script: string
+      root: boolean
+      startedHere: boolean
+    }
+  | { state: 'unavailable'; reason: string; script: string; root: boolean }
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    s3Gateway: GatewayInfo
+  }
+}
+
+/** scripts/s3-gateway.sh of this repository. */
+export const SCRIPT = fileURLToPath(new URL('../../../../scripts/s3-gateway.sh', import.meta.url))
+
+/** Runs the gateway script; resolves with its exit code and output once it exits. */
+export function runScript(
+  command: string,
+  options: { echo?: boolean; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [SCRIPT, command], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+      if (options.echo) process.stderr.write(d)
+    })
+    const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs ?? 600_000)
+    let finished = false
+    const done = (code: number) => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      // Whatever a daemon might still hold, this side is done with the pipes.
+      child.stdout.destroy()
+      child.stderr.destroy()
+      resolve({ code, stdout, stderr })
+    }
+    child.on('error', (err) => {
+      stderr += String(err)
+      done(127)
+    })
+    child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)))
+  })
+}
+
+/** `KEY=value` lines as an object. */
+export function parseEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const i = line.indexOf('=')
+    if (i > 0) env[line.slice(0, i).trim()] = line.slice(i + 1).trim()
+  }
+  return env
+}
+
+/** Whether the files this run will execute include an acceptance suite. */
+async function acceptanceInRun(project: TestProject): Promise<boolean> {
+  try {
+    // The CLI's file filters (an internal of Vitest 4; without it, assume the whole suite).
+    const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern
+    const { testFiles } = await project.globTestFiles(filters ?? [])
+    return testFiles.some((f) => f.includes('/test/acceptance/'))
+  } catch {
+    return true
+  }
+}
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
+  const root = process.getuid?.() === 0
+  const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
+  const unavailable = (reason: string) =>
+    project.provide('s3Gateway', { state: 'unavailable', reason, script: SCRIPT, root })
+  if (!(await acceptanceInRun(project))) {
+    unavailable('no acceptance suite in this run')
+    return
+  }
+  const wasUp = (await runScript('status', { timeoutMs: 30_000 })).code === 0
+  if (root) {
+    const t = Date.now()
+    if (!wasUp)
+      console.log(
+        'acceptance: starting the Ceph radosgw test gateway (scripts/s3-gateway.sh start)',
+      )
+    const start = await runScript('start', { echo: !wasUp })
+    if (start.code !== 0) {
+      unavailable(
+        `scripts/s3-gateway.sh start failed (exit ${start.code}):\n${start.stderr.split('\n').slice(-40).join('\n')}`,
+      )
+      return
+    }
+    if (!wasUp)
+      console.log(`acceptance: the gateway is up (${((Date.now() - t) / 1000).toFixed(1)} s)`)
+  } else if (!wasUp) {
+    unavailable(
+      `the S3 test gateway is not running and this is not root, so it cannot be started: run \`sudo bash scripts/s3-gateway.sh start\` first${ci ? '' : ' (the acceptance suites are skipped; with CI set they fail)'}`,
+    )
+    if (!ci)
+      console.log('acceptance suites skipped: the S3 test gateway is not up and this is not root')
+    return
+  }
+  const env = parseEnv((await runScript('env')).stdout)
+  project.provide('s3Gateway', { state: 'up', env, script: SCRIPT, root, startedHere: !wasUp })
+  if (wasUp || !root) return
+  return async () => {
+    const stop = await runScript('stop')
+    if (stop.code !== 0)
+      console.error(`acceptance: scripts/s3-gateway.sh stop failed:\n${stop.stderr}`)
+  }
+}
