@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { RangeOptions } from '@alex/storage'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { example, positiveInteger, run } from './command-helpers.js'
 import { backup } from './commands/backup.js'
 import { check } from './commands/check.js'
 import { compact } from './commands/compact.js'
@@ -10,6 +11,7 @@ import { stat } from './commands/stat.js'
 import { statWatch } from './commands/stat-watch.js'
 import { tail } from './commands/tail.js'
 import { CliError, debugDescription, describe, Exit, exitCodeOf } from './errors.js'
+import { addReplicationCommands } from './replication-commands.js'
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -34,20 +36,6 @@ function parseRange(text: string, previous: RangeOptions = {}): RangeOptions {
   return range
 }
 
-function positiveInteger(min: number) {
-  return (text: string): number => {
-    const n = Number(text)
-    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${text}"`)
-    }
-    return n
-  }
-}
-
-function example(...lines: string[]): string {
-  return `\nExample:\n${lines.map((line) => `  ${line}`).join('\n')}\n`
-}
-
 /** Commander's error message as the tool's one line. */
 function usageLine(text: string): string {
   const message = text
@@ -59,16 +47,9 @@ function usageLine(text: string): string {
 
 let debug = process.argv.includes('--debug')
 
-/** Runs a command's action and exits with its code; errors become one line on stderr. */
-function run<A extends unknown[]>(action: (...args: A) => Promise<number>) {
-  return async (...args: A): Promise<void> => {
-    process.exitCode = await action(...args)
-  }
-}
-
 const program = new Command('alexstorage')
   .description(
-    'Inspect, verify, export, import, compact, back up and follow AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store, bad input or a tail position the log no longer holds, 2 could not run (usage, not a store, locked, I/O error).',
+    'Inspect, verify, export, import, compact, back up, follow and replicate AlexStorage stores.\nExit codes: 0 done (check: clean), 1 damaged store, bad input or a tail position the log no longer holds, 2 could not run (usage, not a store, locked, I/O error).',
   )
   .version(version, '-V, --version')
   .option('--debug', 'print stack traces of errors')
@@ -244,6 +225,8 @@ program
       ) => tail(dir, options),
     ),
   )
+
+addReplicationCommands(program)
 
 // Subcommands accept --debug too (the program's option is recognised after them as well).
 for (const command of program.commands) {

@@ -1,4 +1,5 @@
 import { AlexStorageError } from '@alex/storage'
+import { replicationExitCode } from './replication-errors.js'
 
 /** Exit codes (documented in the README). */
 export const Exit = {
@@ -28,6 +29,8 @@ export class CliError extends Error {
 /** The exit code for an error thrown while a command ran. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode
+  const replication = replicationExitCode(error)
+  if (replication !== undefined) return replication
   if (error instanceof AlexStorageError && error.code === 'ERR_CORRUPTION') return Exit.DAMAGED
   return Exit.UNUSABLE
 }
