@@ -201,7 +201,7 @@ export const WORKLOADS: readonly Workload[] = [
     id: 'ycsb-f',
     title: 'YCSB F (read-modify-write)',
     description:
-      "YCSB workload F: 50% reads, 50% read-modify-writes (read a key, write its next value), scrambled zipfian (theta 0.99), one client, each operation awaited; the read-modify-write is @alex/compare's `readModifyWrite`: AlexStorage `version()` + `batch(..., { ifVersion })`, LMDB a write-transaction callback, SQLite BEGIN IMMEDIATE + SELECT + INSERT OR REPLACE + COMMIT, Map and sorted-btree one synchronous step, LevelDB and RocksDB a get then a put with no isolation (a concurrent writer's update could be lost).",
+      "YCSB workload F: 50% reads, 50% read-modify-writes (read a key, write its next value), scrambled zipfian (theta 0.99), one client, each operation awaited; the read-modify-write is @alex/compare's `readModifyWrite`: AlexStorage `version()` + `batch(..., { ifVersion })`, LMDB one synchronous write transaction (transactionSync), SQLite BEGIN IMMEDIATE + SELECT + INSERT OR REPLACE + COMMIT, Map and sorted-btree one synchronous step, LevelDB and RocksDB a get then a put with no isolation (a concurrent writer's update could be lost).",
     kind: 'mix',
     readFraction: 0.5,
     write: 'rmw',
