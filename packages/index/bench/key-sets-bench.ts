@@ -18,6 +18,7 @@
  * would add a clock read to every insert): an upper bound on the slowest single one.
  */
 
+import { PerformanceObserver } from 'node:perf_hooks'
 import {
   benchFlags,
   KEY_SETS,
@@ -27,6 +28,12 @@ import {
   shuffle,
 } from '@alex/test-support/bench'
 import { AlexIndex } from '../src/index.js'
+
+/** Longest garbage-collection pause since the last reset: the worst insert may contain one. */
+let gcMaxMs = 0
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (e.duration > gcMaxMs) gcMaxMs = e.duration
+}).observe({ entryTypes: ['gc'] })
 
 const USAGE = `Usage: npx tsx bench/key-sets-bench.ts [--keys 1000000] [--reps 3] [--set all]
 
@@ -67,6 +74,8 @@ interface Build {
   worstMs: number
   /** Keys inserted: all of them unless the budget ran out. */
   done: number
+  /** Longest GC pause seen during the build. */
+  gcMs: number
 }
 
 /**
@@ -75,6 +84,7 @@ interface Build {
  */
 function build(keys: Float64Array, window: number, budgetMs = BUDGET_MS): Build {
   const index = new AlexIndex()
+  gcMaxMs = 0
   let worst = 0
   const t0 = performance.now()
   let tb = t0
@@ -93,7 +103,15 @@ function build(keys: Float64Array, window: number, budgetMs = BUDGET_MS): Build 
     }
   }
   const total = performance.now() - t0
-  return { index, nsPerOp: (total * 1e6) / i, worstMs: worst, done: i }
+  // GC entries are delivered asynchronously; this build's pauses are read after a macrotask.
+  return { index, nsPerOp: (total * 1e6) / i, worstMs: worst, done: i, gcMs: 0 }
+}
+
+/** Lets the GC observer deliver the build's entries, then records its longest pause. */
+async function settle(b: Build): Promise<Build> {
+  for (let t = 0; t < 3; t++) await new Promise((resolve) => setTimeout(resolve, 5))
+  b.gcMs = gcMaxMs
+  return b
 }
 
 interface Row {
@@ -101,6 +119,7 @@ interface Row {
   how: string
   buildNs: number
   worstMs: number
+  gcMs: number
   getNs: number
   vsBinary: number
   vsMap: number
@@ -145,6 +164,7 @@ function measureGets(
     how,
     buildNs: b.nsPerOp,
     worstMs: b.worstMs,
+    gcMs: b.gcMs,
     getNs: (tAlex * 1e6) / queries.length,
     vsBinary: tBin / tAlex,
     vsMap: tMap / tAlex,
@@ -163,20 +183,20 @@ for (const set of sets) {
   if (set === 'queue') {
     const keys = makeKeySet('queue', 2 * N)
     const present = keys.subarray(N)
-    const b = build(keys, N)
+    const b = await settle(build(keys, N))
     measureGets(b.index, keys.subarray(Math.max(0, b.done - N), b.done), set, 'append+delete', b)
     const shuffled = shuffle(Float64Array.from(present), random)
-    const r = build(shuffled, Number.POSITIVE_INFINITY)
+    const r = await settle(build(shuffled, Number.POSITIVE_INFINITY))
     measureGets(r.index, shuffled.subarray(0, r.done), set, 'random', r)
     continue
   }
   const keys = makeKeySet(set, N)
-  const b = build(keys, Number.POSITIVE_INFINITY)
+  const b = await settle(build(keys, Number.POSITIVE_INFINITY))
   const how = set === 'adversarial' ? 'crafted order' : 'random'
   measureGets(b.index, keys.subarray(0, b.done), set, how, b)
   if (set === 'adversarial') {
     const shuffled = shuffle(Float64Array.from(keys), random)
-    const r = build(shuffled, Number.POSITIVE_INFINITY)
+    const r = await settle(build(shuffled, Number.POSITIVE_INFINITY))
     measureGets(r.index, shuffled.subarray(0, r.done), set, 'random', r)
   }
 }
@@ -185,12 +205,12 @@ console.log(
   `@alex/index on hard key sets: ${N} keys, ${QUERIES} random gets of present keys, best of ${REPS}, node ${process.version}`,
 )
 console.log(
-  '| set | built by | build ns/op | worst 16 inserts ms | get ns | vs binary search | vs Map.get | bytes/key | shape |',
+  '| set | built by | build ns/op | worst 16 inserts ms | longest GC pause ms | get ns | vs binary search | vs Map.get | bytes/key | shape |',
 )
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
 for (const r of rows) {
   console.log(
-    `| ${r.set} | ${r.how} | ${r.buildNs.toFixed(0)} | ${r.worstMs.toFixed(2)} | ${r.getNs.toFixed(0)} | ${r.vsBinary.toFixed(2)}x | ${r.vsMap.toFixed(2)}x | ${r.bytesPerKey.toFixed(1)} | ${r.shape} |`,
+    `| ${r.set} | ${r.how} | ${r.buildNs.toFixed(0)} | ${r.worstMs.toFixed(2)} | ${r.gcMs.toFixed(1)} | ${r.getNs.toFixed(0)} | ${r.vsBinary.toFixed(2)}x | ${r.vsMap.toFixed(2)}x | ${r.bytesPerKey.toFixed(1)} | ${r.shape} |`,
   )
 }
 const gets = rows.map((r) => r.getNs)

@@ -631,13 +631,15 @@ export class AlexIndex implements Iterable<[number, number]> {
       relayout(leaf, lay, cfg.maxDensity)
       return
     }
-    if (depth >= cfg.maxDepth - 1) {
+    const [ks, vs] = scratch(n)
+    extract(leaf, ks, vs, 0)
+    if (depth >= cfg.maxDepth - 1 || !splitSeparates(ks, n, key, cfg.maxFanout)) {
+      // Grow past the size limit instead of splitting (see splitSeparates); the layout falls
+      // back to even spacing when the model would crowd the keys (data-node.ts, layout).
       chooseLayout(n, appendFrac, prependFrac, cfg.expandDensity, cfg.maxDensity, Infinity, lay)
       relayout(leaf, lay, cfg.maxDensity)
       return
     }
-    const [ks, vs] = scratch(n)
-    extract(leaf, ks, vs, 0)
     if (depth === 0) {
       this.splitDownward(leaf, key, ks, vs, n, null, 0, 0)
       return
@@ -824,6 +826,48 @@ function windowUpperBound(kv: Float64Array, cap: number, key: number, p: number)
     }
   }
   return upperBound(kv, cap, key, p)
+}
+
+/** Share of a node's keys that one 1/maxFanout-wide slice of its extent may hold. */
+const NO_PROGRESS_SHARE = 0.9
+/** Nested levels of slices looked at by {@link splitSeparates}. */
+const NO_PROGRESS_LEVELS = 4
+
+/**
+ * Whether splitting a node with sorted keys ks[0, n) (and the pending `key`) into model nodes
+ * can make progress: false when, at each of NO_PROGRESS_LEVELS nested levels, more than 90% of
+ * the keys fall in one 1/maxFanout slice of the previous level's densest keys (the finest split
+ * a model node can make). Exponentially spaced keys are like that at every scale: each split
+ * peeled off a few keys and left a child as full as its parent, to be split again at the next
+ * insert, so building such a set by inserts cost O(n) per insert and deepened the tree to
+ * `maxDepth`. Such a node grows past `maxDataNodeSlots` instead (expansions double it: O(1)
+ * amortized per insert). A dense cluster inside a wide extent is still split: a few levels
+ * down its keys spread over many slices. O(n).
+ */
+function splitSeparates(ks: Float64Array, n: number, key: number, maxFanout: number): boolean {
+  if (n < 1024) return true
+  let a = 0
+  let b = n
+  let lo = Math.min(ks[0]!, key)
+  let hi = Math.max(ks[n - 1]!, key)
+  for (let level = 0; level < NO_PROGRESS_LEVELS; level++) {
+    // Halved, so that the width of keys spanning most of the double range cannot overflow.
+    const slice = (hi * 0.5 - lo * 0.5) / maxFanout
+    const w = Math.ceil((b - a) * NO_PROGRESS_SHARE)
+    let found = -1
+    for (let i = a; i + w - 1 < b; i++) {
+      if (ks[i + w - 1]! * 0.5 - ks[i]! * 0.5 < slice) {
+        found = i
+        break
+      }
+    }
+    if (found < 0 || w < 2) return true
+    a = found
+    b = found + w
+    lo = ks[a]!
+    hi = ks[b - 1]!
+  }
+  return false
 }
 
 function catastrophic(leaf: DataNode): boolean {

@@ -324,9 +324,21 @@ export function extract(
 const fit: LinearFit = newFit()
 
 /**
+ * Expected shifts per insert (Σ L²/4n over runs of L consecutive occupied slots) above which a
+ * model-based placement is abandoned for an even one. Keys the linear model cannot fit
+ * (exponentially spaced, nested clusters) pile up where the model clamps or crowds them: the
+ * runs then span most of the node and every insert shifts half of it, so building a large node
+ * by inserts became quadratic. Evenly spread keys keep a gap every 1/(1-density) slots
+ * whatever the model, so shifts stay O(1); only the search from the prediction pays for the
+ * model's error (logarithmically). Uniform keys at 0.7 density expect about 1-3.
+ */
+export const MAX_EXPECTED_SHIFTS = 8
+
+/**
  * Rebuilds `node` with capacity `cap` from sorted keys[start, end) and their payloads, spreading
  * them by a freshly trained model over slots [lo, hi) (room outside that span is left for
- * prepends or appends). Resets the cost counters and records the expected costs.
+ * prepends or appends), or evenly by rank over the same span when the model would crowd them
+ * (see MAX_EXPECTED_SHIFTS). Resets the cost counters and records the expected costs.
  */
 export function layout(
   node: DataNode,
@@ -350,6 +362,29 @@ export function layout(
   fitRanks(keys, start, end, 1, fit)
   const per = (hi - lo) / n
   setModel(node, fit.base, fit.scale, fit.slope * per, lo + fit.icpt * per)
+  place(node, keys, payloads, start, n, -1, 0)
+  if (node.expectedShifts > MAX_EXPECTED_SHIFTS && n > 16) {
+    node.kv.fill(INF, 0, 2 * cap)
+    node.bitmap.fill(0)
+    place(node, keys, payloads, start, n, lo, per)
+  }
+}
+
+/**
+ * Places keys[start, start+n) into the node's (blank) slots: at the model's prediction when
+ * `lo` < 0, else key j at slot `lo + floor(j * per)`; either way pushed right past the previous
+ * key and left of the room the remaining keys need. Records the expected costs.
+ */
+function place(
+  node: DataNode,
+  keys: ArrayLike<number>,
+  payloads: ArrayLike<number>,
+  start: number,
+  n: number,
+  lo: number,
+  per: number,
+): void {
+  const cap = node.cap
   const kv = node.kv
   const bm = node.bitmap
   let prev = -1
@@ -359,7 +394,8 @@ export function layout(
   for (let j = 0; j < n; j++) {
     const key = keys[start + j]!
     const pred = predict(node, key)
-    let q = pred <= prev ? prev + 1 : pred
+    const want = lo < 0 ? pred : lo + Math.floor(j * per)
+    let q = want <= prev ? prev + 1 : want
     const room = cap - (n - j)
     if (q > room) q = room
     const payload = payloads[start + j]!
@@ -394,8 +430,9 @@ export interface Layout {
 /**
  * Chooses a capacity and span for `n` keys. Nodes whose recent inserts were mostly appends
  * (or prepends) keep their keys at `maxDensity` and leave room on that side for `growth` more
- * keys (default n: doubling, so sequential inserts cost O(1) amortized); others spread keys
- * evenly at `density`.
+ * keys (default n: doubling, so sequential inserts cost O(1) amortized); nodes whose inserts
+ * were mostly appends and prepends together keep them dense in the middle with room for n
+ * more split between both sides; others spread keys evenly at `density`.
  */
 export function chooseLayout(
   n: number,
@@ -419,6 +456,19 @@ export function chooseLayout(
       out.lo = Math.max(0, cap - dense)
       out.hi = cap
     }
+    return
+  }
+  if (appendFrac + prependFrac > 0.5) {
+    // Inserts beyond both ends (keys crowding outward from a middle): room on both sides, n
+    // more keys in all. Spread evenly instead, each insert past an end would find no gap
+    // within EDGE_SHIFT_LIMIT after a few and expand the node again for O(1) new room: O(n)
+    // per insert.
+    const dense = Math.ceil(n / maxDensity)
+    let cap = Math.max(MIN_SLOTS, dense + Math.ceil(n / maxDensity))
+    if (cap > maxSlots) cap = Math.max(maxSlots, Math.ceil(n / density))
+    out.cap = cap
+    out.lo = Math.max(0, (cap - dense) >> 1)
+    out.hi = Math.min(cap, out.lo + dense)
     return
   }
   let cap = Math.max(MIN_SLOTS, Math.ceil(n / density))
