@@ -107,6 +107,13 @@ describe.each(engines.map((e) => [e.id, e] as const))('%s conforms', (_id, engin
       value.fill(0)
       expect(await get(store, 7)).toBe(hex(text('abc')))
       expect(await get(store, 8)).toBe(hex(text('abc')))
+      // A Node Buffer too, whose own slice() returns a view of the same memory.
+      const buffer = Buffer.from('xyz')
+      await store.put(9, buffer)
+      await store.batch([{ type: 'put', key: 10, value: buffer }])
+      await store.readModifyWrite(11, () => buffer)
+      buffer.fill(0)
+      for (const key of [9, 10, 11]) expect(await get(store, key)).toBe(hex(text('xyz')))
     })
   })
 

@@ -2,6 +2,8 @@
  * The `Map` reference: point operations at the speed of a JavaScript hash map, with no
  * persistence and no order. It marks the limit for point reads; it cannot scan ranges.
  */
+
+import { copyBytes } from '../copy-bytes.js'
 import { CompareError, ErrorCode } from '../errors.js'
 import { assertBatch, assertBulk, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
@@ -21,7 +23,7 @@ class MapStore extends StoreBase {
     assertKey(key)
     assertValue(value)
     // Copy, as every storage engine does, so later mutation of the caller's buffer is harmless.
-    this.map.set(key, value.slice())
+    this.map.set(key, copyBytes(value))
   }
 
   protected async _delete(key: number): Promise<void> {
@@ -32,7 +34,7 @@ class MapStore extends StoreBase {
   protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     for (const op of ops) {
-      if (op.type === 'put') this.map.set(op.key, op.value.slice())
+      if (op.type === 'put') this.map.set(op.key, copyBytes(op.value))
       else this.map.delete(op.key)
     }
   }
@@ -43,7 +45,7 @@ class MapStore extends StoreBase {
     const next = modify(this.map.get(key + 0))
     if (next === undefined) return { written: false, attempts: 1 }
     assertValue(next)
-    this.map.set(key + 0, next.slice())
+    this.map.set(key + 0, copyBytes(next))
     return { written: true, attempts: 1 }
   }
 

@@ -3,6 +3,7 @@
  * ordered operations in JavaScript without any persistence.
  */
 import type BTreeType from 'sorted-btree'
+import { copyBytes } from '../copy-bytes.js'
 import { assertBatch, assertBulk, assertValue } from '../guards.js'
 import { assertKey } from '../key-encoding.js'
 import { exportOf, loadEngineModule, packageVersion } from '../load-module.js'
@@ -37,7 +38,7 @@ class BTreeStore extends StoreBase {
   protected async _put(key: number, value: Uint8Array): Promise<void> {
     assertKey(key)
     assertValue(value)
-    this.tree.set(key + 0, value.slice())
+    this.tree.set(key + 0, copyBytes(value))
   }
 
   protected async _delete(key: number): Promise<void> {
@@ -48,7 +49,7 @@ class BTreeStore extends StoreBase {
   protected async _batch(ops: readonly BatchOp[]): Promise<void> {
     assertBatch(ops)
     for (const op of ops) {
-      if (op.type === 'put') this.tree.set(op.key + 0, op.value.slice())
+      if (op.type === 'put') this.tree.set(op.key + 0, copyBytes(op.value))
       else this.tree.delete(op.key + 0)
     }
   }
@@ -59,7 +60,7 @@ class BTreeStore extends StoreBase {
     const next = modify(this.tree.get(key + 0))
     if (next === undefined) return { written: false, attempts: 1 }
     assertValue(next)
-    this.tree.set(key + 0, next.slice())
+    this.tree.set(key + 0, copyBytes(next))
     return { written: true, attempts: 1 }
   }
 
