@@ -5,9 +5,11 @@
  *   npx tsx bench/replication-bench.ts [--rounds 4] [--per-writer 1500] [--interval 1000]
  *
  * 1. The writer's cost: 64 concurrent durable writers (each awaiting its puts, 128-byte values,
- *    `sync: 'always'`) on a fresh store, with replication off and on (`replicate()` with
- *    `intervalMs`, default 1 s, shipping to a fresh prefix), interleaved round by round (the order
- *    alternates): throughput and put latency p50/p99, and the on/off ratio of each round.
+ *    `sync: 'always'`) on a fresh store, with replication off, on to the gateway (`replicate()`
+ *    with `intervalMs`, default 1 s, shipping to a fresh prefix), and on to an in-memory S3 (the
+ *    tests' FakeS3: the replicator's own cost in the writer's process, without the gateway's
+ *    daemons competing for the same cores), interleaved round by round (the order rotates):
+ *    throughput and put latency p50/p99, and the on/off ratio of each round.
  * 2. Under the same workload with replication on: the lag (`stats().lagLsn` and `lagMs`, sampled
  *    every 100 ms) and the recovery point of every put: the time from its acknowledgement to the
  *    moment the replicator confirmed it in the bucket (what a crash at the acknowledgement could
@@ -37,10 +39,11 @@ import {
   restore,
   type S3ClientLike,
 } from '../src/index.js'
+import { FakeS3 } from '../test/fake-s3.js'
 
 const USAGE = `Usage: npx tsx bench/replication-bench.ts [--rounds 4] [--per-writer 1500] [--interval 1000]
 
-  --rounds N       interleaved rounds of replication off and on (default 4)
+  --rounds N       interleaved rounds of replication off, on (gateway) and on (memory) (default 4)
   --per-writer N   durable puts per writer in a 64-writer round (default 1500)
   --interval MS    the replicator's and the replica's intervalMs (default 1000, the default)`
 const { numbers } = benchFlags(process.argv.slice(2), {
@@ -100,9 +103,13 @@ function q(sorted: ArrayLike<number>, p: number): number {
 }
 const sortNum = (xs: number[] | Float64Array) => Float64Array.from(xs).sort()
 
+/** Durations (ms) of the log object PUTs to the gateway during the workload rounds. */
+const uploads: number[] = []
+
 /**
  * A client that notes, once each log object PUT answered, the LSN the replicator then confirms:
- * (time, shippedLsn) steps, from which each put's recovery point is read.
+ * (time, shippedLsn) steps, from which each put's recovery point is read; and, to the gateway,
+ * how long each log object PUT took (`uploads`).
  */
 function recordingClient(
   inner: S3ClientLike,
@@ -112,11 +119,13 @@ function recordingClient(
   return {
     // biome-ignore lint/suspicious/noExplicitAny: the SDK's commands
     async send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any> {
+      const t = performance.now()
       const out = await inner.send(command, options)
       if (
         command.constructor.name === 'PutObjectCommand' &&
         String(command.input.Key).includes('/log/')
       ) {
+        if (inner === s3) uploads.push(performance.now() - t)
         // The replicator records the shipment in the continuation of this call: read it after.
         setImmediate(() => {
           const r = rep()
@@ -139,11 +148,14 @@ interface RoundResult {
   prefix?: string
 }
 
-/** 64 durable writers on a fresh store; with `replicated`, shipping to a fresh prefix. */
+type Variant = 'off' | 'gateway' | 'memory'
+
+/** 64 durable writers on a fresh store; replicated unless `off`, to a fresh prefix. */
 async function round(
-  replicated: boolean,
+  variant: Variant,
   withReplica = false,
 ): Promise<RoundResult & { staleness?: Float64Array }> {
+  const replicated = variant !== 'off'
   const db = await AlexStorage.open(freshDir(), { sync: 'always' })
   const total = WRITERS * PER_WRITER
   const lat = new Float64Array(total)
@@ -156,7 +168,7 @@ async function round(
     rep = await replicate(db, {
       bucket: BUCKET,
       prefix,
-      client: recordingClient(s3, steps, () => rep),
+      client: recordingClient(variant === 'memory' ? new FakeS3([BUCKET]) : s3, steps, () => rep),
       intervalMs: INTERVAL,
     })
     await rep.flush() // the lineage and the first snapshot are out before the clock starts
@@ -245,48 +257,59 @@ function firstAt(steps: { t: number; lsn: number }[], lsn: number, after: number
 
 const f = (x: number, d = 0) => x.toFixed(d)
 console.log(
-  `replication bench: ${ROUNDS} rounds x (off, on), ${WRITERS} writers x ${PER_WRITER} durable puts of 128 bytes, intervalMs ${INTERVAL}; load average ${loadavg()
+  `replication bench: ${ROUNDS} rounds x (off, on to the gateway, on to memory), ${WRITERS} writers x ${PER_WRITER} durable puts of 128 bytes, intervalMs ${INTERVAL}; load average ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
 )
 const started = performance.now()
-const off: RoundResult[] = []
-const on: RoundResult[] = []
+const results: Record<Variant, RoundResult[]> = { off: [], gateway: [], memory: [] }
+const variants: Variant[] = ['off', 'gateway', 'memory']
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? [false, true] : [true, false]
-  for (const replicated of order) {
-    const res = await round(replicated)
-    ;(replicated ? on : off).push(res)
+  const order = variants.map((_, i) => variants[(i + r) % variants.length]!)
+  for (const variant of order) {
+    const res = await round(variant)
+    results[variant].push(res)
     console.log(
-      `  round ${r + 1} ${replicated ? 'on ' : 'off'}: ${f(res.putsPerSec)} puts/s, p50 ${f(res.p50)} µs, p99 ${f(res.p99)} µs${res.recovery ? `, recovery point p50 ${f(q(res.recovery, 0.5))} ms p99 ${f(q(res.recovery, 0.99))} ms` : ''}`,
+      `  round ${r + 1} ${variant.padEnd(7)}: ${f(res.putsPerSec)} puts/s, p50 ${f(res.p50)} µs, p99 ${f(res.p99)} µs${res.recovery ? `, recovery point p50 ${f(q(res.recovery, 0.5))} ms p99 ${f(q(res.recovery, 0.99))} ms` : ''}`,
     )
   }
 }
-const ratio = (pick: (x: RoundResult) => number) =>
+const off = results.off
+const ratio = (on: RoundResult[], pick: (x: RoundResult) => number) =>
   median(on.map((x, i) => pick(x) / pick(off[i]!)))
 console.log('\nwriter cost (median over rounds; ratio = median of the per-round on/off ratios):')
-console.log(
-  `  throughput: off ${f(median(off.map((x) => x.putsPerSec)))} puts/s, on ${f(median(on.map((x) => x.putsPerSec)))} puts/s, on/off ${f(
-    ratio((x) => x.putsPerSec),
-    3,
-  )}`,
-)
-console.log(
-  `  put p50: off ${f(median(off.map((x) => x.p50)))} µs, on ${f(median(on.map((x) => x.p50)))} µs, on/off ${f(
-    ratio((x) => x.p50),
-    3,
-  )}`,
-)
-console.log(
-  `  put p99: off ${f(median(off.map((x) => x.p99)))} µs, on ${f(median(on.map((x) => x.p99)))} µs, on/off ${f(
-    ratio((x) => x.p99),
-    3,
-  )}`,
-)
+for (const variant of ['gateway', 'memory'] as const) {
+  const on = results[variant]
+  const m = (pick: (x: RoundResult) => number) => median(on.map(pick))
+  console.log(`  on (${variant}) vs off:`)
+  console.log(
+    `    throughput: off ${f(median(off.map((x) => x.putsPerSec)))} puts/s, on ${f(m((x) => x.putsPerSec))} puts/s, on/off ${f(
+      ratio(on, (x) => x.putsPerSec),
+      3,
+    )}`,
+  )
+  console.log(
+    `    put p50: off ${f(median(off.map((x) => x.p50)))} µs, on ${f(m((x) => x.p50))} µs, on/off ${f(
+      ratio(on, (x) => x.p50),
+      3,
+    )}`,
+  )
+  console.log(
+    `    put p99: off ${f(median(off.map((x) => x.p99)))} µs, on ${f(m((x) => x.p99))} µs, on/off ${f(
+      ratio(on, (x) => x.p99),
+      3,
+    )}`,
+  )
+}
+const on = results.gateway
 const recovery = sortNum(on.flatMap((x) => [...x.recovery!]))
 const lagLsn = sortNum(on.flatMap((x) => x.lagLsn!))
 const lagMs = sortNum(on.flatMap((x) => x.lagMs!))
-console.log(`\nunder the 64-writer workload, replication on (all rounds):`)
+console.log(`\nunder the 64-writer workload, replication on to the gateway (all rounds):`)
+const up = sortNum(uploads)
+console.log(
+  `  log object PUTs, ${up.length}: p50 ${f(q(up, 0.5))} ms, p99 ${f(q(up, 0.99))} ms, max ${f(q(up, 1))} ms`,
+)
 console.log(
   `  recovery point (ack -> confirmed in the bucket), ${recovery.length} puts: p50 ${f(q(recovery, 0.5))} ms, p99 ${f(q(recovery, 0.99))} ms, max ${f(q(recovery, 1))} ms`,
 )
@@ -328,7 +351,7 @@ await timedRestore(
 )
 
 // Replica staleness.
-const withReplica = await round(true, true)
+const withReplica = await round('gateway', true)
 const st = withReplica.staleness!
 console.log(
   `\nreplica (intervalMs ${INTERVAL}) following the 64-writer workload (${f(withReplica.putsPerSec)} puts/s):`,
