@@ -11,6 +11,7 @@ import { getEngine } from '@alex/compare'
 import { helpText, parseArgs } from './args.js'
 import { renderCharts } from './charts.js'
 import { estimateRun, formatDuration, loadFactor, loadResults, pickHistory } from './estimate.js'
+import { type EngineFootprint, medianFootprint } from './footprint.js'
 import { formatNs, formatSpread } from './format.js'
 import { probeFsyncNs } from './fsync-probe.js'
 import { describeMachine } from './machine.js'
@@ -231,6 +232,9 @@ async function bench(argv: readonly string[]): Promise<number> {
     results: aggregate(collected.runs, options.engines, options.workloads, options.baseline),
     load: { before: loadBefore, after: loadAfter },
     estimateSec: Math.round(estimate.seconds),
+    footprints: options.engines
+      .map((e) => medianFootprint(e, collected.footprints.get(e as never) ?? []))
+      .filter((f): f is EngineFootprint => f !== undefined),
   }
   console.log(renderTable(withoutOwnSections(results)))
   console.log(renderReadersText(results))

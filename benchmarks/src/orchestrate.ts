@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { EngineId } from '@alex/compare'
 import type { BenchOptions } from './args.js'
+import { type Footprint, formatBytes } from './footprint.js'
 import { formatNs, formatRate } from './format.js'
 import { median } from './measure.js'
 import type { Progress } from './progress.js'
@@ -18,6 +19,8 @@ export interface Collected {
   readonly runs: Map<string, WorkloadResult[]>
   readonly harnessNsPerRead: number
   readonly finalVerified: number
+  /** Engine -> its footprint in each repetition. */
+  readonly footprints: Map<EngineId, Footprint[]>
 }
 
 /** A child failed; `correctness` when a read returned the wrong value. */
@@ -33,18 +36,20 @@ export class RunFailed extends Error {
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
 
+type ChildDone = Omit<Extract<ChildMessage, { type: 'done' }>, 'type'>
+
 function runChild(
   config: ChildConfig,
   progress: Progress,
   onResult: (r: WorkloadResult) => void,
-): Promise<{ harnessNsPerRead: number; finalVerified: number }> {
+): Promise<ChildDone> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--max-old-space-size=8192', '--import', 'tsx', CHILD, JSON.stringify(config)],
       { cwd: PACKAGE_DIR, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     )
-    let done: { harnessNsPerRead: number; finalVerified: number } | undefined
+    let done: ChildDone | undefined
     let failure: RunFailed | undefined
     child.on('message', (m: ChildMessage) => {
       if (m.type === 'progress') progress.update(m.workload, m.done, m.total)
@@ -77,6 +82,7 @@ export async function runAll(
   const runs = new Map<string, WorkloadResult[]>()
   const harness: number[] = []
   let finalVerified = 0
+  const footprints = new Map<EngineId, Footprint[]>()
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const engine of options.engines as EngineId[]) {
       progress.start(`${engine} rep ${rep}/${options.reps}`)
@@ -104,8 +110,13 @@ export async function runAll(
       })
       harness.push(done.harnessNsPerRead)
       finalVerified += done.finalVerified
+      const f = done.footprint
+      footprints.set(engine, [...(footprints.get(engine) ?? []), f])
+      progress.finished(
+        `${engine.padEnd(8)} peak RSS ${formatBytes(f.peakRssBytes)}, on disk ${formatBytes(f.diskAfterLoad.allocated)} after the load, ${formatBytes(f.diskAfterWorkloads.allocated)} after the workloads (apparent ${formatBytes(f.diskAfterWorkloads.apparent)})`,
+      )
       progress.childDone()
     }
   }
-  return { runs, harnessNsPerRead: median(harness), finalVerified }
+  return { runs, harnessNsPerRead: median(harness), finalVerified, footprints }
 }

@@ -4,6 +4,7 @@
  */
 import type { EngineId } from '@alex/compare'
 import type { Distribution } from './dataset.js'
+import type { Footprint } from './footprint.js'
 import type { LatencySummary } from './measure.js'
 import type { ReadersDetail } from './readers/plan.js'
 import type { Durability, WorkloadId } from './workloads.js'
@@ -57,5 +58,7 @@ export type ChildMessage =
       readonly harnessNsPerRead: number
       /** Values checked by the final read-back of everything written. */
       readonly finalVerified: number
+      /** Peak RSS and the store's bytes on disk (issue #14). */
+      readonly footprint: Footprint
     }
   | { readonly type: 'error'; readonly message: string; readonly correctness: boolean }

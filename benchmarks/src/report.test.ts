@@ -93,6 +93,31 @@ describe('report', () => {
       'The in-memory references, which write nothing to disk, are faster in: MAP — Reads <uniform> (2.00×)',
     )
     expect(md).toContain('![Reads <uniform>](charts/read-uniform.svg)')
+    // No footprints (results from before issue #14): no memory and disk table.
+    expect(md).not.toContain('### Memory and disk')
+  })
+
+  it('puts the memory and disk table after the speed tables, in the report and the terminal', () => {
+    const rows = aggregate(
+      new Map([['alex/read-uniform', [rep('read-uniform', 1000)]]]),
+      ['alex'],
+      ['read-uniform'],
+      'alex',
+    )
+    const disk = { apparent: 2_000_000, allocated: 1_500_000 }
+    const f = {
+      peakRssBytes: 300 * 1024 * 1024,
+      harnessRssBytes: 120 * 1024 * 1024,
+      keysAfterLoad: 10_000,
+      diskAfterLoad: disk,
+      keysAfterWorkloads: 10_000,
+      diskAfterWorkloads: disk,
+    }
+    const all = { ...results(rows, ['alex']), footprints: [{ ...f, engine: 'alex', reps: [f] }] }
+    const md = renderReport(all, 'charts')
+    expect(md.indexOf('### Memory and disk')).toBeGreaterThan(md.indexOf('### Reads <uniform>'))
+    expect(md).toContain('| ALEX | 300 MiB | 120 MiB | 1.43 MiB | 150.0 | 1.43 MiB | 1.91 MiB |')
+    expect(renderTable(all)).toMatch(/ALEX\s+300 MiB\s+120 MiB\s+1\.43 MiB\s+150\.0/)
   })
 
   it('leaves the readers workload to its own section: no table, chart or loss in the engines’ one', () => {

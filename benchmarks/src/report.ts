@@ -5,6 +5,7 @@
  */
 
 import { formatDuration } from './estimate.js'
+import { renderFootprintSection } from './footprint-report.js'
 import {
   durabilityLabel,
   formatCount,
@@ -195,6 +196,8 @@ export function renderReport(
       )
     }
   }
+  const footprint = renderFootprintSection(results)
+  if (footprint !== '') L.push('', footprint)
   L.push('')
   L.push(
     '¹ In-memory reference: no disk, not a storage engine; it marks the limit and is left out of the charts.',

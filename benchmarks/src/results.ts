@@ -3,6 +3,7 @@
  * The report, the charts and the terminal table are all rendered from this one structure.
  */
 import type { EngineId } from '@alex/compare'
+import type { EngineFootprint } from './footprint.js'
 import type { Machine } from './machine.js'
 import { median, spread } from './measure.js'
 import type { WorkloadResult } from './protocol.js'
@@ -75,6 +76,8 @@ export interface BenchResults {
   readonly load?: { readonly before: readonly number[]; readonly after: readonly number[] }
   /** The estimate printed before the run, in seconds (absent before 2026-12). */
   readonly estimateSec?: number
+  /** Per engine: peak RSS and bytes on disk, medians of the repetitions (absent before issue #14). */
+  readonly footprints?: readonly EngineFootprint[]
 }
 
 /** Workloads reported in a section of their own (readers-report.ts), not in the engines' tables. */

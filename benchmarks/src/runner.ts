@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { getEngine, type KvEntry, type KvStore } from '@alex/compare'
 import { Random, ScrambledZipf, Zipf } from '@alex/test-support/bench'
 import { Dataset } from './dataset.js'
+import { type DiskSize, directorySize, peakRssBytes } from './footprint.js'
 import { LatencyRecorder } from './measure.js'
 import type { ChildConfig, ChildMessage, WorkloadResult } from './protocol.js'
 import { headlinePhase, READERS_ENGINES } from './readers/plan.js'
@@ -709,6 +710,8 @@ export async function runEngine(config: ChildConfig, send: Send): Promise<void> 
   process.once('SIGTERM', onSignal)
   try {
     run.progress('setup', 0, 1)
+    // The data set and the harness's arrays are built: what the child holds before any engine.
+    const harnessRssBytes = process.memoryUsage().rss
     run.store = await getEngine(config.engine).open(run.dir, { durable: false })
     run.storeDurable = false
     const loadMeasured = config.workloads.includes('load')
@@ -716,14 +719,31 @@ export async function runEngine(config: ChildConfig, send: Send): Promise<void> 
     const needsLoad = config.workloads.some((id) => id !== 'ingest')
     const loadResult = needsLoad ? await runLoad(run, loadMeasured) : undefined
     if (loadResult !== undefined) send({ type: 'result', result: loadResult })
+    const keysAfterLoad = run.present
+    const diskAfterLoad: DiskSize = directorySize(run.dir)
     for (const id of config.workloads) {
       if (id === 'load') continue
       const result = await runWorkload(run, workloadById(id))
       if (result !== undefined) send({ type: 'result', result })
     }
+    const keysAfterWorkloads = run.present
+    const diskAfterWorkloads = directorySize(run.dir)
     run.progress('verify', 0, 1)
     const finalVerified = finalVerify(run, new Random(config.seed ^ 0xabcdef))
-    send({ type: 'done', harnessNsPerRead: harnessNsPerRead(run), finalVerified })
+    const harness = harnessNsPerRead(run)
+    send({
+      type: 'done',
+      harnessNsPerRead: harness,
+      finalVerified,
+      footprint: {
+        peakRssBytes: peakRssBytes(),
+        harnessRssBytes,
+        keysAfterLoad,
+        diskAfterLoad,
+        keysAfterWorkloads,
+        diskAfterWorkloads,
+      },
+    })
   } finally {
     try {
       await run.store?.close()

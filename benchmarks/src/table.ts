@@ -1,5 +1,6 @@
 /** The terminal table: one block per workload, one row per engine. */
 
+import { renderFootprintText } from './footprint-report.js'
 import { durabilityLabel, formatNs, formatRate, formatRatio, formatSpreadOf } from './format.js'
 import { type BenchResults, halfSpread, SPREAD_WARN } from './results.js'
 
@@ -7,7 +8,10 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
 }
 
-/** Renders the results as plain text (no colours, so it also reads well in CI logs); a spread over ±25% is marked `!`. */
+/**
+ * Renders the results as plain text (no colours, so it also reads well in CI logs); a spread over
+ * ±25% is marked `!`. The memory and disk table follows when the results have one.
+ */
 export function renderTable(results: BenchResults): string {
   const baseline = results.config.baseline
   const names = new Map(results.engines.map((e) => [e.id, e.name]))
@@ -39,5 +43,7 @@ export function renderTable(results: BenchResults): string {
     lines.push(pad(head, widths))
     for (const b of body) lines.push(pad(b, widths))
   }
+  const footprint = renderFootprintText(results)
+  if (footprint !== '') lines.push(footprint)
   return lines.join('\n')
 }
