@@ -222,6 +222,9 @@ export class Replicator {
     // callback (onError) can fire.
     await new Promise((resolve) => setImmediate(resolve))
     while (!this.closed && this.failure === undefined) {
+      // Rounds start every intervalMs (not intervalMs after the previous round ended), so a
+      // write waits at most intervalMs plus one round (the README's recovery point).
+      const roundStart = performance.now()
       try {
         if (!this.joined) await this.join()
         await this.round()
@@ -246,7 +249,7 @@ export class Replicator {
           ? Math.min(this.o.maxBackoffMs, this.o.intervalMs * 2 ** Math.min(n - 1, 20))
           : this.more || this.waiters.length > 0
             ? 0
-            : this.o.intervalMs
+            : Math.max(0, this.o.intervalMs - (performance.now() - roundStart))
       await this.sleep(wait) // 0: one turn of the event loop
     }
     await this.feed.return?.()
