@@ -113,7 +113,7 @@ export async function runAll(
       const f = done.footprint
       footprints.set(engine, [...(footprints.get(engine) ?? []), f])
       progress.finished(
-        `${engine.padEnd(8)} peak RSS ${formatBytes(f.peakRssBytes)}, on disk ${formatBytes(f.diskAfterLoad.allocated)} after the load, ${formatBytes(f.diskAfterWorkloads.allocated)} after the workloads (apparent ${formatBytes(f.diskAfterWorkloads.apparent)})`,
+        `${engine.padEnd(8)} peak RSS ${formatBytes(f.peakRssBytes)} (${formatBytes(f.harnessRssBytes)} before the store opened), on disk ${formatBytes(f.diskAfterLoad.allocated)} after the load, ${formatBytes(f.diskAfterWorkloads.allocated)} after the workloads (apparent ${formatBytes(f.diskAfterWorkloads.apparent)})`,
       )
       progress.childDone()
     }
