@@ -50,7 +50,7 @@ export interface ReplicaInfo {
   /** Every write up to this LSN is applied there. */
   lsn: number
   seq: number
-  /** LSNs and log objects the bucket holds beyond it. */
+  /** LSNs the bucket holds beyond it, and the log objects holding them. */
   lagLsn: number
   lagObjects: number
   /**
@@ -286,13 +286,16 @@ export async function replicaInfo(
       Exit.UNUSABLE,
     )
   }
+  // The first log object with writes not applied there: the one it ended in, if a restore
+  // stopped inside it (--to-lsn), else the next (or, if retention deleted that, the oldest).
   let stalenessMs = 0
+  let lagObjects = Math.max(0, status.newestSeq - state.seq)
   if (status.newestLsn > state.lastLsn) {
     const reader = new Reader(client, settings)
-    const next = await reader.header(`${status.prefix}log/${pad(state.seq + 1)}`, KIND_LOG)
-    // Retention may have deleted it: the oldest retained object is then the oldest unapplied one.
-    const first =
-      next ?? (await reader.header(`${status.prefix}log/${pad(status.oldestSeq)}`, KIND_LOG))
+    const log = (seq: number) => reader.header(`${status.prefix}log/${pad(seq)}`, KIND_LOG)
+    let first = await log(state.seq)
+    if (first !== undefined && first.lastLsn > state.lastLsn) lagObjects += 1
+    else first = (await log(state.seq + 1)) ?? (await log(status.oldestSeq))
     stalenessMs = first === undefined ? 0 : Math.max(0, Date.now() - first.createdMs)
   }
   return {
@@ -300,7 +303,7 @@ export async function replicaInfo(
     lsn: state.lastLsn,
     seq: state.seq,
     lagLsn: Math.max(0, status.newestLsn - state.lastLsn),
-    lagObjects: Math.max(0, status.newestSeq - state.seq),
+    lagObjects,
     stalenessMs,
     appliedShippedAt: state.lastShippedAt,
     fenced: state.fenced,

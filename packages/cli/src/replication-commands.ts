@@ -76,6 +76,11 @@ export function addReplicationCommands(program: Command): void {
       positiveInteger(0),
     )
     .option(
+      '--log-retain-bytes <n>',
+      "keep this much of the store's log at this run's checkpoints (the store's logRetainBytes), so that writes made before the next run ship as log objects, restorable point in time",
+      positiveInteger(0),
+    )
+    .option(
       '--flush-timeout-ms <ms>',
       'on Ctrl-C/SIGTERM, wait at most this long for the rest to ship',
       positiveInteger(0),

@@ -13,10 +13,13 @@ export interface Result {
   stderr: string
 }
 
-/** Runs the built bin with `args`; resolves when it exits. */
-export function cli(args: string[], input?: string): Promise<Result> {
+/** Runs the built bin with `args` (and `env` added to this process's); resolves when it exits. */
+export function cli(args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

@@ -1,4 +1,5 @@
 import { type BucketStatus, bucketStatus, type ReplicaInfo, replicaInfo } from '../bucket-status.js'
+import { count } from '../command-helpers.js'
 import { Exit } from '../errors.js'
 import { bytes } from '../progress.js'
 import { type BucketFlags, createS3Client, resolveS3Settings } from '../s3-client.js'
@@ -85,7 +86,7 @@ function table(where: string, s: BucketStatus, r: ReplicaInfo | undefined): stri
     const behind =
       r.lagLsn === 0
         ? 'up to date with the bucket'
-        : `${r.lagLsn} LSNs (${r.lagObjects} log objects) behind, stale for ${seconds(r.stalenessMs)}`
+        : `${r.lagLsn} LSNs (${count(r.lagObjects, 'log object')}) behind, stale for ${seconds(r.stalenessMs)}`
     rows.push([
       'replica',
       `${r.dir}: LSN ${r.lsn}, ${behind}${r.fenced ? `; fenced: ${r.fenced}` : ''}`,

@@ -27,6 +27,7 @@ export interface ReplicateCommandOptions extends BucketFlags {
   maxObjectBytes?: number
   maxLagBytes?: number
   retainSnapshots?: number
+  logRetainBytes?: number
   flushTimeoutMs: number
   once?: boolean
   json?: boolean
@@ -56,7 +57,15 @@ export async function replicateCommand(
     try {
       let db: AlexStorage
       try {
-        db = await AlexStorage.open(dir, { autoCompaction: false })
+        // Nothing else writes meanwhile (the lock), so no compaction is needed. --log-retain-bytes:
+        // this open's checkpoints keep that much log, so that writes another process makes
+        // before the next run (keeping its own log) still ship as log objects.
+        db = await AlexStorage.open(dir, {
+          autoCompaction: false,
+          ...(options.logRetainBytes === undefined
+            ? {}
+            : { logRetainBytes: options.logRetainBytes }),
+        })
       } catch (error) {
         throw lockedError(error)
       }
