@@ -61,7 +61,7 @@ export class WritePipeline {
     this.onDurable = (lsn: number) => {
       this.failure.check()
       const settled = this.wal.settledLsn
-      this.apply(settled > lsn ? settled : lsn)
+      this.apply(Math.max(settled, lsn))
     }
     this.onLogFailure = (err: unknown) => {
       throw this.logFailure(err)
