@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { AlexStorage } from '@alex/storage'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -113,6 +115,28 @@ function expectError(result: Result, code: number, error: string): string {
 /** Resolves once `condition` holds, polling; the test timeout is the backstop. */
 async function waitFor(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 200))
+}
+
+const SCRIPT = fileURLToPath(new URL('../../../scripts/s3-gateway.sh', import.meta.url))
+/** A failure of the connection, not of the command: the shared gateway is restarting. */
+const TRANSIENT = /ECONNREFUSED|ECONNRESET|socket hang up|EPIPE|HTTP 50[234]/
+
+/** Whether the gateway answers S3 (`scripts/s3-gateway.sh status`). */
+async function gatewayUp(): Promise<boolean> {
+  return spawnSync('bash', [SCRIPT, 'status'], { stdio: 'ignore' }).status === 0
+}
+
+/**
+ * Runs a command against the gateway. The gateway is shared: the replication package's
+ * acceptance tests stop and start it (in CI, in parallel with these), so a command that could not
+ * connect is run again once the gateway answers (at most 5 times); any other outcome is returned.
+ */
+async function onGateway(args: string[]): Promise<Result> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await cli(args)
+    if (attempt >= 5 || result.code === 0 || !TRANSIENT.test(result.stderr)) return result
+    await waitFor(gatewayUp)
+  }
 }
 
 describe('replication commands: usage', () => {
@@ -263,18 +287,21 @@ describeOnGateway('replication commands against the S3 gateway', () => {
   })
 
   const status = async (p: string, ...extra: string[]) =>
-    json(await cli(['replica-status', ...where(p), '--json', ...extra]))
+    json(await onGateway(['replica-status', ...where(p), '--json', ...extra]))
 
   it('replicate ships until SIGTERM; restore rebuilds the same store; replica-status reports it', async () => {
     const dir = join(tempDir(), 'db')
     const model: Model = new Map()
     const lsn = await write(dir, model, fill)
     const p = prefix('ship')
+    await waitFor(gatewayUp)
     const running = startCli(['replicate', dir, ...where(p), '--interval-ms', '100', '--json'])
     try {
       // Shipping is done when the bucket holds the store's last LSN, as replica-status reads it.
       await waitFor(async () => {
-        const r = await cli(['replica-status', ...where(p), '--json'])
+        if (running.child.exitCode !== null)
+          throw new Error(`replicate exited: ${running.stderr()}`)
+        const r = await onGateway(['replica-status', ...where(p), '--json'])
         return r.code === 0 && JSON.parse(r.stdout).newestLsn === lsn
       })
     } finally {
@@ -297,7 +324,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     expect(events.at(-1)!.snapshotsShipped).toBeGreaterThanOrEqual(1)
 
     const dest = join(tempDir(), 'restored')
-    const restored = json(await cli(['restore', dest, ...where(p), '--json']))
+    const restored = json(await onGateway(['restore', dest, ...where(p), '--json']))
     expect(restored).toMatchObject({ dir: dest, bucket: BUCKET, prefix: p, lsn })
     expect(restored.lineage).toMatch(/^[0-9a-f]{32}$/)
     expect(restored.objects).toBe((restored.logObjects as number) + 1)
@@ -313,7 +340,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     expect(s.replica).toMatchObject({ dir: dest, lsn, lagLsn: 0, lagObjects: 0, stalenessMs: 0 })
 
     // The table says the same.
-    const table = await cli(['replica-status', ...where(p), '--replica', dest])
+    const table = await onGateway(['replica-status', ...where(p), '--replica', dest])
     expect(table.code).toBe(0)
     expect(table.stdout).toContain(`newest LSN   ${lsn} `)
     expect(table.stdout).toContain('up to date with the bucket')
@@ -326,6 +353,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     const p = prefix('flush')
     // The signal comes as soon as replication started: the first round may not have shipped yet,
     // and the exit's flush must then ship it (the next round would be a minute later).
+    await waitFor(gatewayUp)
     const running = startCli(['replicate', dir, ...where(p), '--interval-ms', '60000'])
     await running.until((out) => out.includes('(Ctrl-C to stop)\n'))
     running.child.kill('SIGTERM')
@@ -334,7 +362,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     expect(running.stdout()).toContain(`stopped: shipped LSN ${lsn} of ${lsn} (lag 0 LSNs`)
     expect((await status(p)).newestLsn).toBe(lsn)
     const dest = join(tempDir(), 'restored')
-    json(await cli(['restore', dest, ...where(p), '--json']))
+    json(await onGateway(['restore', dest, ...where(p), '--json']))
     expect(await readAll(dest)).toEqual(entries(model))
   })
 
@@ -347,7 +375,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     const first = await write(dir, model, fill, retain)
     const p = prefix('pitr')
     const once = ['--once', '--json', '--log-retain-bytes', String(64 << 20)]
-    const run1 = await cli(['replicate', dir, ...where(p), ...once])
+    const run1 = await onGateway(['replicate', dir, ...where(p), ...once])
     expect(run1.code, run1.stderr).toBe(0)
     expect(parseLines(run1.stdout).at(-1)).toMatchObject({ event: 'stop', shippedLsn: first })
 
@@ -371,7 +399,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
       },
       retain,
     )
-    const run2 = await cli(['replicate', dir, ...where(p), ...once])
+    const run2 = await onGateway(['replicate', dir, ...where(p), ...once])
     expect(run2.code, run2.stderr).toBe(0)
     expect(parseLines(run2.stdout).at(-1)).toMatchObject({ event: 'stop', shippedLsn: last })
 
@@ -379,23 +407,23 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     for (const lsn of [first, middle, last]) {
       const dest = join(tempDir(), `at-${lsn}`)
       const restored = json(
-        await cli(['restore', dest, ...where(p), '--to-lsn', String(lsn), '--json']),
+        await onGateway(['restore', dest, ...where(p), '--to-lsn', String(lsn), '--json']),
       )
       expect(restored.lsn).toBe(lsn)
       expect(await readAll(dest), `LSN ${lsn}`).toEqual(models.get(lsn))
     }
 
     const inside = join(tempDir(), 'inside')
-    const refused = await cli(['restore', inside, ...where(p), '--to-lsn', String(last - 1)])
+    const refused = await onGateway(['restore', inside, ...where(p), '--to-lsn', String(last - 1)])
     expect(expectError(refused, 2, 'ERR_REPLICATION_INVALID_ARGUMENT')).toContain(String(last - 1))
     expect(existsSync(inside)).toBe(false)
-    const future = await cli(['restore', inside, ...where(p), '--to-lsn', String(last + 100)])
+    const future = await onGateway(['restore', inside, ...where(p), '--to-lsn', String(last + 100)])
     expectError(future, 2, 'ERR_REPLICATION_INVALID_ARGUMENT')
     expect(existsSync(inside)).toBe(false)
 
     // A replica restored at the middle LSN is behind the bucket by the rest.
     const replica = join(tempDir(), 'replica')
-    json(await cli(['restore', replica, ...where(p), '--to-lsn', String(middle), '--json']))
+    json(await onGateway(['restore', replica, ...where(p), '--to-lsn', String(middle), '--json']))
     const s = await status(p, '--replica', replica)
     expect(s.newestLsn).toBe(last)
     expect(s.replica).toMatchObject({ lsn: middle, lagLsn: last - middle })
@@ -408,17 +436,17 @@ describeOnGateway('replication commands against the S3 gateway', () => {
     const model: Model = new Map()
     const first = await write(dir, model, fill)
     const p = prefix('gap')
-    expect((await cli(['replicate', dir, ...where(p), '--once'])).code).toBe(0)
+    expect((await onGateway(['replicate', dir, ...where(p), '--once'])).code).toBe(0)
     // Written without keeping the log: the next run ships them through a resync and a snapshot.
     const last = await write(dir, model, async (db, m) => {
       for (let i = 0; i < 5; i++) await put(db, m, 500 + i, `x${i}`)
     })
-    expect((await cli(['replicate', dir, ...where(p), '--once'])).code).toBe(0)
+    expect((await onGateway(['replicate', dir, ...where(p), '--once'])).code).toBe(0)
     const dest = join(tempDir(), 'gap')
-    const gap = await cli(['restore', dest, ...where(p), '--to-lsn', String(first + 2)])
+    const gap = await onGateway(['restore', dest, ...where(p), '--to-lsn', String(first + 2)])
     expectError(gap, 1, 'ERR_REPLICATION_GAP')
     expect(existsSync(dest)).toBe(false)
-    json(await cli(['restore', dest, ...where(p), '--json']))
+    json(await onGateway(['restore', dest, ...where(p), '--json']))
     expect(await readAll(dest)).toEqual(entries(model))
     expect((await status(p)).newestLsn).toBe(last)
   })
@@ -430,28 +458,36 @@ describeOnGateway('replication commands against the S3 gateway', () => {
 
     const writer = await startWriter(dir, 10)
     try {
-      const locked = await cli(['replicate', dir, ...where(p)])
+      const locked = await onGateway(['replicate', dir, ...where(p)])
       expect(expectError(locked, 2, 'ERR_LOCKED')).toContain('replicate(db')
     } finally {
       await writer.stop()
     }
 
-    expect((await cli(['replicate', dir, ...where(p), '--once'])).code).toBe(0)
+    expect((await onGateway(['replicate', dir, ...where(p), '--once'])).code).toBe(0)
     // Another store on the same prefix is fenced: its history is not the bucket's.
     const other = join(tempDir(), 'other')
     await write(other, new Map(), async (db) => {
       await db.put(1, text('other'))
     })
-    const fenced = await cli(['replicate', other, ...where(p), '--once'])
+    const fenced = await onGateway(['replicate', other, ...where(p), '--once'])
     expectError(fenced, 2, 'ERR_REPLICATION_FENCED')
 
     const nothing = prefix('nothing')
-    expectError(await cli(['replica-status', ...where(nothing)]), 2, 'ERR_REPLICATION_NOT_FOUND')
+    expectError(
+      await onGateway(['replica-status', ...where(nothing)]),
+      2,
+      'ERR_REPLICATION_NOT_FOUND',
+    )
     const dest = join(tempDir(), 'none')
-    expectError(await cli(['restore', dest, ...where(nothing)]), 2, 'ERR_REPLICATION_NOT_FOUND')
+    expectError(
+      await onGateway(['restore', dest, ...where(nothing)]),
+      2,
+      'ERR_REPLICATION_NOT_FOUND',
+    )
     expect(existsSync(dest)).toBe(false)
 
-    const noBucket = await cli([
+    const noBucket = await onGateway([
       'replicate',
       dir,
       '--bucket',
@@ -463,7 +499,7 @@ describeOnGateway('replication commands against the S3 gateway', () => {
 
     const empty = tempDir()
     mkdirSync(join(empty, 'sub'))
-    const notReplica = await cli(['replica-status', ...where(p), '--replica', empty])
+    const notReplica = await onGateway(['replica-status', ...where(p), '--replica', empty])
     expectError(notReplica, 2, 'ERR_NOT_A_REPLICA')
   })
 })
