@@ -55,6 +55,17 @@ describe('bench --quick', () => {
     expect(results.estimateSec).toBeGreaterThan(0)
     expect(run.stdout).toMatch(/estimate: about .* on a quiet machine/)
     expect(run.stdout).toMatch(/load average \(1 \/ 5 \/ 15 min\)/)
+    // Issue #14: every engine's peak RSS and bytes on disk; the disk engines wrote something.
+    expect(results.footprints?.map((f) => f.engine)).toEqual(engineIds)
+    for (const f of results.footprints ?? []) {
+      expect(f.peakRssBytes, f.engine).toBeGreaterThanOrEqual(f.harnessRssBytes)
+      expect(f.keysAfterLoad).toBe(results.config.scale)
+      if (!['map', 'btree'].includes(f.engine)) {
+        expect(f.diskAfterLoad.allocated, f.engine).toBeGreaterThan(0)
+        expect(f.diskAfterWorkloads.apparent, f.engine).toBeGreaterThan(0)
+      }
+    }
+    expect(run.stdout).toContain('Memory and disk')
     for (const engine of engineIds) {
       for (const workload of WORKLOAD_IDS) {
         const r = results.results.find((x) => x.engine === engine && x.workload === workload)
