@@ -8,7 +8,7 @@
 // Exits non-zero if any turbo task failed or any test failed.
 // `--no-consumer` skips the consumer checks (local runs only; CI runs them); other arguments go
 // to turbo (e.g. --filter).
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { prefetchNodes, runConsumerChecks } from './consumer-check.mjs'
@@ -24,6 +24,12 @@ if (existsSync(join(root, 'benchmarks', 'package.json'))) dirs.push(join(root, '
 
 const reportOf = (dir) => join(dir, '.vitest', 'report.json')
 for (const dir of dirs) rmSync(reportOf(dir), { force: true })
+
+// The S3 test gateway (scripts/s3-gateway.sh): the replication and CLI suites start it (as root)
+// when they need it; it is stopped here once every package ran, if it was not up before.
+const gateway = join(root, 'scripts', 's3-gateway.sh')
+const gatewayUp = () => spawnSync('bash', [gateway, 'status'], { stdio: 'ignore' }).status === 0
+const gatewayWasUp = gatewayUp()
 
 const extra = process.argv.slice(2)
 const consumer = !extra.includes('--no-consumer')
@@ -41,6 +47,10 @@ const turbo = await new Promise((resolve) => {
   child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : 1) }))
 })
 if (turbo.error) console.error(`could not run turbo: ${turbo.error.message}`)
+if (!gatewayWasUp && gatewayUp()) {
+  const stop = spawnSync('bash', [gateway, 'stop'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  if (stop.status !== 0) console.error('scripts/s3-gateway.sh stop failed (see above)')
+}
 
 let passed = 0
 let failed = 0

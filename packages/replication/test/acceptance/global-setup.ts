@@ -6,7 +6,7 @@
  * - Only when the run includes an acceptance file (a targeted run of a unit suite starts nothing).
  * - As root (CI runs as root): `bash scripts/s3-gateway.sh start` (it installs the Debian packages
  *   when missing, creates the cluster when missing, and returns at once when it already runs),
- *   then `env`. If this setup started the gateway, the teardown runs `stop` (the data stays).
+ *   then `env`. It never stops the gateway: scripts/run-tests.mjs does, after every package ran.
  * - Not root: the gateway must already be up; if it is not, the acceptance suites are skipped
  *   with the reason printed, unless `CI` is set (then they fail with the reason).
  *
@@ -130,10 +130,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const env = parseEnv((await runScript('env')).stdout)
   project.provide('s3Gateway', { state: 'up', env, script: SCRIPT, root, startedHere: !wasUp })
-  if (wasUp || !root) return
-  return async () => {
-    const stop = await runScript('stop')
-    if (stop.code !== 0)
-      console.error(`acceptance: scripts/s3-gateway.sh stop failed:\n${stop.stderr}`)
-  }
+  // No teardown stop: other packages' suites (the CLI's) may use the same gateway at the same
+  // time under turbo. The test command (scripts/run-tests.mjs) stops it once everything ran, if
+  // it was not up before.
 }
