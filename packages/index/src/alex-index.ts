@@ -24,6 +24,7 @@ import {
   setPayloadAt,
   upperBound,
 } from './data-node.js'
+import { allowedHeight, measure, recordHeights, type Shape } from './depth-bound.js'
 import { invalidArgument, invalidKey, invalidValue } from './errors.js'
 import { AlexIterator, inRange, seekAfter, seekStart, step, Yield } from './iterator.js'
 import { domainOf } from './linear-model.js'
@@ -87,6 +88,13 @@ export class AlexIndex implements Iterable<[number, number]> {
   private readonly run = { start: 0, len: 0 }
   private readonly lay: Layout = { cap: 0, lo: 0, hi: 0 }
   private readonly cursor: Cursor = { leaf: null, pos: 0 }
+  private readonly shape: Shape = { keys: 0, height: 0 }
+  private readonly below: Shape = { keys: 0, height: 0 }
+  /** @internal Subtrees rebuilt by the depth bound, and the keys they held (for tests, stats). */
+  _depthRebuilds = 0
+  /** `_inserts` when the depth bound last measured the whole tree. */
+  private lastFullCheck = 0
+  _depthRebuildKeys = 0
 
   /** An empty index; see {@link AlexIndexOptions} for tuning. */
   constructor(options?: AlexIndexOptions) {
@@ -115,6 +123,7 @@ export class AlexIndex implements Iterable<[number, number]> {
     const ctx: LinkContext = { prev: null }
     const domain = domainOf(keys[0]!, keys[n - 1]!, n)
     this._root = buildSubtree(keys, payloads, 0, n, domain, 0, this._cfg, ctx, false)
+    recordHeights(this._root)
     this._size = n
     this._version++
     this.invalidate()
@@ -640,11 +649,89 @@ export class AlexIndex implements Iterable<[number, number]> {
       relayout(leaf, lay, cfg.maxDensity)
       return
     }
-    if (depth === 0) {
-      this.splitDownward(leaf, key, ks, vs, n, null, 0, 0)
+    if (depth === 0) this.splitDownward(leaf, key, ks, vs, n, null, 0, 0)
+    else this.splitSideways(leaf, key, ks, vs, n, depth, appendFrac, prependFrac)
+    this.boundDepth(key)
+  }
+
+  /**
+   * After a split (a downward split is the only change that deepens a tree): when the path to
+   * `key` has more levels than {@link allowedHeight} allows the root, walks up that path
+   * measuring each ancestor's subtree and rebuilds, with the bulk loader, the lowest one that
+   * is deeper than its own allowed height and has taken at least half as many inserts
+   * as it was built with since it was built (so each rebuild is paid for by the inserts before
+   * it; see docs/index-design.md, "Depth bound"). Cheap when the path is within the bound:
+   * one descent.
+   */
+  private boundDepth(key: number): void {
+    const cfg = this._cfg
+    const depth = this.findPath(key)
+    const root = this._root
+    if (root.isData) return
+    const shape = this.shape
+    if (depth + 1 <= allowedHeight(root, this._size, cfg)) {
+      // Deep subtrees off the paths being split (left behind at a queue's head, say) are
+      // found by measuring the whole tree, at most once per size/2 inserts.
+      if (this._inserts - this.lastFullCheck < this._size / 2) return
+      this.lastFullCheck = this._inserts
+      measure(root, null, null, shape)
+      if (shape.height > allowedHeight(root, shape.keys, cfg) && shape.keys > 0) {
+        if (this._inserts - root.stamp >= root.builtKeys / 2) this.rebuildSubtree(0, shape.keys)
+      }
       return
     }
-    this.splitSideways(leaf, key, ks, vs, n, depth, appendFrac, prependFrac)
+    const below = this.below
+    let known: AlexNode | null = null
+    for (let j = depth - 1; j >= 0; j--) {
+      const m = this.pathNodes[j]!
+      measure(m, known, known === null ? null : below, shape)
+      if (
+        shape.height > allowedHeight(m, shape.keys, cfg) &&
+        this._inserts - m.stamp >= m.builtKeys / 2 &&
+        shape.keys > 0
+      ) {
+        this.rebuildSubtree(j, shape.keys)
+        return
+      }
+      below.keys = shape.keys
+      below.height = shape.height
+      known = m
+    }
+  }
+
+  /**
+   * Replaces the subtree of path node `j` (holding `n` keys) by a bulk load of its keys, linked
+   * into the leaf list in its place. O(n) time and 16n bytes of temporary arrays.
+   */
+  private rebuildSubtree(j: number, n: number): void {
+    const cfg = this._cfg
+    const m = this.pathNodes[j]!
+    const first = leftmostLeaf(m)
+    const last = rightmostLeaf(m)
+    const ks = new Float64Array(n)
+    const vs = new Float64Array(n)
+    let c = 0
+    for (let d: DataNode = first; ; d = d.next!) {
+      c += extract(d, ks, vs, c)
+      if (d === last) break
+    }
+    const after = last.next
+    const ctx: LinkContext = { prev: first.prev, stamp: this._inserts }
+    const sub = buildSubtree(ks, vs, 0, c, domainOf(ks[0]!, ks[c - 1]!, c), j, cfg, ctx, false)
+    recordHeights(sub)
+    const end = ctx.prev!
+    end.next = after
+    if (after !== null) after.prev = end
+    if (j === 0) this._root = sub
+    else {
+      const parent = this.pathNodes[j - 1]!
+      runOf(parent, this.pathSlots[j - 1]!, this.run)
+      for (let i = this.run.start; i < this.run.start + this.run.len; i++) parent.children[i] = sub
+    }
+    this._depthRebuilds++
+    this._depthRebuildKeys += c
+    this._version++
+    this.invalidate()
   }
 
   /**
@@ -745,8 +832,9 @@ export class AlexIndex implements Iterable<[number, number]> {
     const hi = Math.max(ks[n - 1]!, key)
     const domain = domainOf(lo, hi, n + 1)
     const depth = parent === null ? 0 : this.findPath(key) - 1
-    const ctx: LinkContext = { prev: leaf.prev }
+    const ctx: LinkContext = { prev: leaf.prev, stamp: this._inserts }
     const sub = buildSubtree(ks, vs, 0, n, domain, depth, this._cfg, ctx, true)
+    recordHeights(sub)
     const last = ctx.prev!
     last.next = leaf.next
     if (leaf.next !== null) leaf.next.prev = last

@@ -12,6 +12,8 @@ import type { Config } from './options.js'
 /** Threads the leaf list through a build: each new data node is linked after `prev`. */
 export interface LinkContext {
   prev: DataNode | null
+  /** Recorded as `stamp` on every model node built (the index's insert count), default 0. */
+  stamp?: number
 }
 
 /** Links a new leaf after ctx.prev. */
@@ -63,6 +65,8 @@ export function buildSubtree(
   const plan = planFanout(keys, start, end, domain, cfg, fits && !forceModel)
   if (plan === null) return buildDataNode(keys, payloads, start, end, cfg, ctx)
   const m = makeModelNode(plan.fanout, domain)
+  m.stamp = ctx.stamp ?? 0
+  m.builtKeys = n
   const runs = plan.runs
   let a = start
   for (let r = 0; r < runs.length; r += 2) {

@@ -26,6 +26,15 @@ export class ModelNode {
   scale: number
   slope: number
   off: number
+  /**
+   * The index's insert count when the bulk loader built this node, the keys it was built over
+   * and the height it was built with: the depth bound rebuilds a subtree only after as many inserts as half its keys since
+   * (see depth-bound.ts), so rebuilds are paid for by inserts.
+   */
+  stamp = 0
+  builtKeys = 0
+  /** Levels of this node's subtree as the bulk loader built it (a lone data node is 1). */
+  builtHeight = 0
 
   constructor(
     children: AlexNode[],
