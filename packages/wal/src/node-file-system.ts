@@ -39,8 +39,8 @@ class NodeFileHandle implements FileHandle {
   }
 
   /**
-   * fdatasync off the event loop: on the process's sync thread when it is free (sync-thread.ts:
-   * about half the wake-up cost of the thread pool), else through the libuv thread pool.
+   * fdatasync off the event loop: through the libuv thread pool, or with `syncThread` on the
+   * process's sync thread when it is free (sync-thread.ts).
    */
   sync(): Promise<void> {
     if (this.syncThread) {
@@ -72,8 +72,10 @@ class NodeFileHandle implements FileHandle {
 /** Options of `NodeFileSystem`. */
 export interface NodeFileSystemOptions {
   /**
-   * Run file fdatasyncs on the process's dedicated sync thread when it is free (default `true`;
-   * see sync-thread.ts); `false`: always through the libuv thread pool.
+   * Run file fdatasyncs on the process's dedicated sync thread when it is free (see
+   * sync-thread.ts) instead of the libuv thread pool (default `false`: measured no faster than
+   * the thread pool inside the store, and slower on a loaded machine; docs/benchmarks.md,
+   * "Durable writes without blocking").
    */
   syncThread?: boolean
 }
@@ -83,7 +85,7 @@ export class NodeFileSystem implements FileSystem {
   private readonly syncThread: boolean
 
   constructor(options: NodeFileSystemOptions = {}) {
-    this.syncThread = options.syncThread ?? true
+    this.syncThread = options.syncThread ?? false
   }
 
   open(path: string, flags: OpenFlags): FileHandle {

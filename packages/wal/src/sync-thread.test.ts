@@ -54,7 +54,7 @@ describe('the sync thread', () => {
   })
 
   it('NodeFileSystem syncs concurrent handles, on the thread and the pool, and reports failures', async () => {
-    const nfs = new NodeFileSystem()
+    const nfs = new NodeFileSystem({ syncThread: true })
     const handles = Array.from({ length: 8 }, (_, i) => nfs.open(join(dir, `h${i}`), 'w+'))
     const bytes = new Uint8Array(4096).fill(1)
     for (const h of handles) h.write(bytes, 0, bytes.length, 0)
