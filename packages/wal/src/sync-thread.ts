@@ -7,11 +7,11 @@ import { Worker } from 'node:worker_threads'
  * `Atomics.waitAsync`.
  *
  * Why: an fdatasync through the libuv thread pool (`fs.fdatasync`) costs a queue hand-off and an
- * `uv_async_send` wake-up on top of the disk's own time, 40-60 µs on the development VM, which was
- * the whole gap between one durable writer here and LevelDB/RocksDB with `sync: true` (they block
- * their thread). A thread that already waits on a futex answers in about half that (measured in
- * docs/benchmarks.md, "Durable writes without blocking"), and the event loop stays free
- * (`blockingSync` is the other way, which blocks it).
+ * `uv_async_send` wake-up on top of the disk's own time, 40-60 µs on the development VM. A thread
+ * that already waits on a futex answered a bare round trip in 17-25 µs against 25-45 µs, and the
+ * event loop stays free (`blockingSync` is the other way, which blocks it). Inside the log and the
+ * store it measured no faster than the thread pool, though (docs/benchmarks.md, "Durable writes
+ * without blocking"), so it is opt-in: `new NodeFileSystem({ syncThread: true })`.
  *
  * The thread serves one request at a time. A second concurrent request (another store, a
  * directory sync, a rotation's old segment) does not queue behind it: `trySync` returns
