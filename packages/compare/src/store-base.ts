@@ -89,6 +89,18 @@ export abstract class StoreBase implements KvStore {
   protected abstract _range(options?: RangeOptions): KvEntry[] | Promise<KvEntry[]>
   /** Must reject (not throw) on bad input, like the other write methods. */
   protected abstract _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult>
+
+  /**
+   * A read, then a write: NOT isolated (a write of another caller between the two is lost). For
+   * engines with no transaction or conditional write, whose `_readModifyWrite` is this and whose
+   * capabilities say `readModifyWrite: 'none'`.
+   */
+  protected async readThenWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    const next = modify(await this._get(key))
+    if (next === undefined) return { written: false, attempts: 1 }
+    await this._put(key, next)
+    return { written: true, attempts: 1 }
+  }
   /** Validates with `assertBulk` (guards.ts) first; `sorted` is the option with its default. */
   protected abstract _bulkLoad(entries: BulkEntries, sorted: boolean): Promise<void>
   protected abstract _sync(): Promise<void>

@@ -71,11 +71,8 @@ class LevelStore extends StoreBase {
    * A read, then a write: NOT isolated. The engine has no transaction or conditional write, so
    * a write of another caller between the two is lost (capabilities.readModifyWrite: 'none').
    */
-  protected async _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
-    const next = modify(this._get(key))
-    if (next === undefined) return { written: false, attempts: 1 }
-    await this._put(key, next)
-    return { written: true, attempts: 1 }
+  protected _readModifyWrite(key: number, modify: RmwModify): Promise<RmwResult> {
+    return this.readThenWrite(key, modify)
   }
 
   /** Write batches of 10,000 without a sync, the last one synced (engines/level-bulk.ts). */
