@@ -24,6 +24,7 @@ import {
   setPayloadAt,
   upperBound,
 } from './data-node.js'
+import { buildDeepTables, type DeepTables, deepLeaf, NO_DEEP_TABLES } from './deep-route.js'
 import { allowedHeight, measure, recordHeights, type Shape } from './depth-bound.js'
 import { invalidArgument, invalidKey, invalidValue } from './errors.js'
 import { AlexIterator, inRange, seekAfter, seekStart, step, Yield } from './iterator.js'
@@ -79,6 +80,8 @@ export class AlexIndex implements Iterable<[number, number]> {
   _li: Int32Array = STALE_TABLES.li
   /** @internal Lookup cache: slot arrays of the leaf rows (by row offset / 4). */
   _lkv: Float64Array[] = STALE_TABLES.lkv
+  /** @internal Deep routing tables (see deep-route.ts), current together with the lookup cache. */
+  _deep: DeepTables = NO_DEEP_TABLES
   /** Lookups that found the tables stale since they were last built. */
   private staleGets = 0
   /** Size of the tables last built (a rebuild is due after this many stale lookups). */
@@ -178,7 +181,10 @@ export class AlexIndex implements Iterable<[number, number]> {
     }
     if (this._cacheShape === this._shape) {
       kv = cachedLeaf(this._lf, this._li, this._lkv, key)
-      if (isSentinel(kv)) kv = leafFor(this._root, key).kv
+      if (isSentinel(kv)) {
+        const d = this._deep
+        kv = d.rf.length > 0 ? deepLeaf(d.rf, d.ri, d.rkv, key) : leafFor(this._root, key).kv
+      }
     } else kv = leafFor(this._root, key).kv
     const cap = (kv.length - MODEL_WORDS) >> 1
     const i = upperBound(kv, cap, key, predictIn(kv, cap, key)) - 1
@@ -197,7 +203,8 @@ export class AlexIndex implements Iterable<[number, number]> {
     this._lf = t.lf
     this._li = t.li
     this._lkv = t.lkv
-    this.cacheCost = t.cost
+    this._deep = buildDeepTables(this._root)
+    this.cacheCost = t.cost + this._deep.cost
     this._cacheShape = this._shape
     this.staleGets = 0
   }
@@ -214,6 +221,7 @@ export class AlexIndex implements Iterable<[number, number]> {
       this._lf = STALE_TABLES.lf
       this._li = STALE_TABLES.li
       this._lkv = STALE_TABLES.lkv
+      this._deep = NO_DEEP_TABLES
     }
   }
 

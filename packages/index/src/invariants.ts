@@ -4,6 +4,7 @@
  */
 import { isSet, popcount, prevSet } from './bitmap.js'
 import { type DataNode, MODEL_WORDS, modelOf } from './data-node.js'
+import { type DeepTables, deepLeaf } from './deep-route.js'
 import { InvariantError } from './errors.js'
 import {
   buildLookupTables,
@@ -25,6 +26,7 @@ export interface InvariantSource {
   readonly _lf?: Float64Array
   readonly _li?: Int32Array
   readonly _lkv?: Float64Array[]
+  readonly _deep?: DeepTables
 }
 
 function fail(invariant: string, message: string): never {
@@ -39,7 +41,8 @@ function fail(invariant: string, message: string): never {
  * the root to the node holding it, inside the domain of each model node that can still grow;
  * the leaf list links all leaves in key order; key counts add up to `size`; depth is bounded;
  * the lookup tables, when marked current, equal tables built afresh and send every key to its
- * leaf (or, below two model levels, to the sentinel), and are the stale tables otherwise.
+ * leaf (or, below two model levels, to the sentinel, and the deep tables to its leaf), and
+ * are the stale tables otherwise.
  */
 export function checkInvariants(index: InvariantSource): void {
   const root = index._root
@@ -98,6 +101,14 @@ export function checkInvariants(index: InvariantSource): void {
         if (depth <= 2 ? kv !== leaf.kv : !isSentinel(kv)) {
           fail('lookup-cache', `key ${key} is routed to the wrong slot array by the lookup tables`)
         }
+        const deep = index._deep
+        if (depth > 2 && deep !== undefined) {
+          if (deep.rf.length === 0)
+            fail('deep-route', `key ${key} is deep but no deep tables exist`)
+          if (deepLeaf(deep.rf, deep.ri, deep.rkv, key) !== leaf.kv) {
+            fail('deep-route', `key ${key} is routed to the wrong slot array by the deep tables`)
+          }
+        }
       }
     }
   }
@@ -114,6 +125,9 @@ function checkLookupCache(index: InvariantSource): LookupTables | null {
   if (index._cacheShape !== index._shape) {
     if (t.lf !== STALE_TABLES.lf || t.li !== STALE_TABLES.li || t.lkv !== STALE_TABLES.lkv) {
       fail('lookup-cache', 'stale lookup tables are still installed')
+    }
+    if (index._deep !== undefined && index._deep.rf.length !== 0) {
+      fail('deep-route', 'stale deep tables are still installed')
     }
     return null
   }
