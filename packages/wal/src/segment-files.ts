@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { FileHandle, FileSystem } from './file-system.js'
-import { PREALLOCATE_BYTES, SEGMENT_HEADER_BYTES, TEMP_SUFFIX } from './format.js'
+import { PREALLOCATE_BYTES, SEGMENT_HEADER_BYTES, TEMP_SUFFIX, ZERO_FILL_BYTES } from './format.js'
 import type { RecoveryPlan } from './recovery.js'
 import { coveredCount, Retention } from './retention.js'
 import { encodeSegmentHeader, segmentFileName } from './segment.js'
@@ -44,6 +44,9 @@ export function entriesFromPlan(plan: RecoveryPlan, sealedAt: number): SegmentEn
  * segments a checkpoint covers unless `retention` keeps them (then fsyncs the directory). Every
  * call that fails throws; the group-commit loop turns that into the log's failed state.
  */
+/** The zeros `zeroFill` writes (read-only: never handed to anything that could change it). */
+const ZEROS = new Uint8Array(ZERO_FILL_BYTES)
+
 export class SegmentFiles {
   readonly segments: SegmentEntry[] = []
   private handle: FileHandle | undefined
@@ -51,6 +54,11 @@ export class SegmentFiles {
   activeBytes = 0
   /** Size of the active segment's file: `activeBytes` plus zero padding reserved ahead. */
   private allocated = 0
+  /**
+   * End of the zeros really written ahead of `activeBytes` (see `ZERO_FILL_BYTES`); the padding
+   * between this and `allocated` is a hole until then.
+   */
+  private zeroed = 0
   /** True while bytes written to the active segment are not yet covered by a completed fsync. */
   dirty = false
   /**
@@ -122,6 +130,7 @@ export class SegmentFiles {
     })
     this.activeBytes = SEGMENT_HEADER_BYTES
     this.allocated = SEGMENT_HEADER_BYTES
+    this.zeroed = SEGMENT_HEADER_BYTES
     this.syncedBytes = SEGMENT_HEADER_BYTES
     this.dirty = false
     this.activeHasFrames = false
@@ -147,8 +156,10 @@ export class SegmentFiles {
    * Writes `buf[0, len)` at the end of the active segment. `endLsn` is the LSN following the
    * last operation in it (unchanged if it holds only checkpoint frames). Before a write past the
    * file's size, the file is extended with zero padding (up to `PREALLOCATE_BYTES` ahead, never
-   * past `segmentBytes`), so most fdatasyncs find the size unchanged. On failure (EIO, ENOSPC)
-   * it tries to cut the partial write off so the file ends at the last whole frame, then throws.
+   * past `segmentBytes`), so most fdatasyncs find the size unchanged, and zeros are written
+   * ahead of the frames (`ZERO_FILL_BYTES`), so most fdatasyncs find their blocks allocated. On
+   * failure (EIO, ENOSPC) it tries to cut the partial write off so the file ends at the last
+   * whole frame, then throws.
    */
   write(buf: Uint8Array, len: number, endLsn: number): void {
     const handle = this.handle as FileHandle
@@ -162,6 +173,7 @@ export class SegmentFiles {
         this.allocated = size
       }
       handle.write(buf, 0, len, at)
+      if (end + ZERO_FILL_BYTES / 2 > this.zeroed) this.zeroFill(handle, end)
     } catch (err) {
       try {
         handle.truncate(at)
@@ -170,12 +182,29 @@ export class SegmentFiles {
       }
       // Either way close() must not cut the file again (it may hold a torn frame, not padding).
       this.allocated = at
+      this.zeroed = at
       throw err
     }
     this.activeBytes = end
     this.activeHasFrames = true
     this.active.endLsn = endLsn
     this.counters.bytesWritten += len
+  }
+
+  /**
+   * Writes zeros from `end` (or the end of the zeros already written) up to `ZERO_FILL_BYTES`
+   * further, never past the file's size. Why real zeros when the file already reads as zeros
+   * there: a write into a hole makes the file system allocate blocks, and the next fdatasync
+   * must then persist that allocation as well (on ext4 a journal commit). Written ahead, the
+   * allocation is persisted once per fill rather than by every group's fdatasync: measured on
+   * ext4 with 10 KB groups, 1.25x faster fdatasyncs (docs/benchmarks.md, issue #14).
+   */
+  private zeroFill(handle: FileHandle, end: number): void {
+    const from = Math.max(end, this.zeroed)
+    const to = Math.min(from + ZERO_FILL_BYTES, this.allocated)
+    // Not counted in bytesWritten, which counts the log's bytes (the end of its frames).
+    if (to > from) handle.write(ZEROS, 0, to - from, from)
+    this.zeroed = Math.max(to, end)
   }
 
   /**
@@ -257,6 +286,7 @@ export class SegmentFiles {
     if (this.handle === undefined || this.allocated === this.activeBytes) return
     this.handle.truncate(this.activeBytes)
     this.allocated = this.activeBytes
+    this.zeroed = this.activeBytes
     this.dirty = true
   }
 

@@ -1,5 +1,7 @@
 import { tempDir as sharedTempDir, valueFor } from '@alex/test-support'
+import { ZERO_FILL_BYTES } from '../src/format.js'
 import type { Wal, WalOp, WalRecord } from '../src/index.js'
+import type { FaultInjectionFileSystem } from '../src/testing.js'
 
 /** A record with its value copied, for comparisons. */
 export interface PlainRecord {
@@ -61,4 +63,19 @@ export async function settle<T>(
   } catch (error) {
     return { ok: false, error }
   }
+}
+
+/**
+ * Counts the writes made on `fs` from now on, telling the zero fills the writer makes ahead of
+ * its frames (ZERO_FILL_BYTES each, see segment-files.ts) from the writes of frames. Replaces
+ * any `onOp` hook.
+ */
+export function countWrites(fs: FaultInjectionFileSystem): { frames: number; zeroFills: number } {
+  const counts = { frames: 0, zeroFills: 0 }
+  fs.onOp = (e) => {
+    if (e.op !== 'write') return
+    if (e.bytes === ZERO_FILL_BYTES) counts.zeroFills++
+    else counts.frames++
+  }
+  return counts
 }
