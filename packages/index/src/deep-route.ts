@@ -22,6 +22,7 @@
  * the tables are only valid for the shape they were built from: the index drops them with the
  * lookup cache whenever a node array is replaced or a pointer changes.
  */
+import { setRoute } from './lookup-cache.js'
 import type { AlexNode, ModelNode } from './model-node.js'
 
 /** Flattened model nodes of a whole tree (see the module comment). */
@@ -72,14 +73,7 @@ export function buildDeepTables(root: AlexNode): DeepTables {
   let mapAt = 0
   for (let i = 0; i < models.length; i++) {
     const m = models[i]!
-    const row = ROW * i
-    rf[row] = m.pre
-    rf[row + 1] = m.base
-    rf[row + 2] = m.scale
-    rf[row + 3] = m.slope
-    rf[row + 4] = m.off
-    rf[row + 5] = m.children.length - 1
-    rf[row + 6] = mapAt
+    setRoute(rf, ROW * i, m, mapAt)
     let prev: AlexNode | null = null
     let entry = 0
     for (const c of m.children) {

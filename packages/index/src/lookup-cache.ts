@@ -144,7 +144,11 @@ export function buildLookupTables(root: AlexNode): LookupTables {
   return { lf, li, lkv, cost: lf.length + li.length }
 }
 
-function setRoute(lf: Float64Array, row: number, m: ModelNode, mapStart: number): void {
+/**
+ * Writes model node `m`'s routing row at `row` of `lf`: pre base scale slope off last mapStart 0
+ * (also the row format of the deep routing tables, deep-route.ts).
+ */
+export function setRoute(lf: Float64Array, row: number, m: ModelNode, mapStart: number): void {
   lf[row] = m.pre
   lf[row + 1] = m.base
   lf[row + 2] = m.scale
