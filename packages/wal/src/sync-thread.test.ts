@@ -33,7 +33,11 @@ describe('the sync thread', () => {
     // Busy: the second concurrent request is left to the caller (the thread pool).
     expect(trySyncOnThread(fd)).toBeUndefined()
     await first
-    expect(trySyncOnThread(fd)).toBeDefined()
+    const third = trySyncOnThread(fd)
+    expect(third).toBeDefined()
+    // Awaited before the close: a request still in flight on a closed (or reused) descriptor
+    // would fail with EBADF after this test, as an unhandled rejection in the next one.
+    await third
     fs.closeSync(fd)
   })
 
