@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { AlexStorage } from '@alex/storage'
+import { GATEWAY_SCRIPT, gatewayDescribe } from '@alex/test-support/s3-gateway'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import {
@@ -117,13 +117,12 @@ async function waitFor(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 200))
 }
 
-const SCRIPT = fileURLToPath(new URL('../../../scripts/s3-gateway.sh', import.meta.url))
 /** A failure of the connection, not of the command: the shared gateway is restarting. */
 const TRANSIENT = /ECONNREFUSED|ECONNRESET|socket hang up|EPIPE|HTTP 50[234]/
 
 /** Whether the gateway answers S3 (`scripts/s3-gateway.sh status`). */
 async function gatewayUp(): Promise<boolean> {
-  return spawnSync('bash', [SCRIPT, 'status'], { stdio: 'ignore' }).status === 0
+  return spawnSync('bash', [GATEWAY_SCRIPT, 'status'], { stdio: 'ignore' }).status === 0
 }
 
 /**
@@ -244,20 +243,7 @@ describe('replication commands: an unreachable object store', () => {
 })
 
 /** `describe` for the suites that need the gateway (skipped with the reason, failed under CI). */
-function describeOnGateway(name: string, body: () => void): void {
-  if (gateway.state === 'up') {
-    describe(name, body)
-  } else if (ci) {
-    describe(name, () => {
-      it('needs the S3 test gateway', () => {
-        throw new Error(gateway.reason)
-      })
-    })
-  } else {
-    console.log(`skipping "${name}": ${gateway.reason}`)
-    describe.skip(name, body)
-  }
-}
+const describeOnGateway = gatewayDescribe({ describe, it }, gateway, ci)
 
 describeOnGateway('replication commands against the S3 gateway', () => {
   let where: (p: string) => string[]

@@ -11,8 +11,7 @@
  * fail their run. (It keeps its state in /tmp/alex-s3-gateway; `scripts/s3-gateway.sh stop`
  * stops it.) A run that includes no replication test starts nothing.
  */
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { parseGatewayEnv, runGatewayScript } from '@alex/test-support/s3-gateway'
 import type { TestProject } from 'vitest/node'
 
 export type CliGatewayInfo =
@@ -25,40 +24,7 @@ declare module 'vitest' {
   }
 }
 
-const SCRIPT = fileURLToPath(new URL('../../../scripts/s3-gateway.sh', import.meta.url))
-
-/** Runs the script; resolves with its exit code and output once it exits (not its pipes). */
-function script(
-  command: string,
-  echo = false,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [SCRIPT, command], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-      if (echo) process.stderr.write(d)
-    })
-    const timer = setTimeout(() => child.kill('SIGTERM'), 600_000)
-    let done = false
-    const finish = (code: number) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      // The daemons detach, but whatever they might hold, this side is done with the pipes.
-      child.stdout.destroy()
-      child.stderr.destroy()
-      resolve({ code, stdout, stderr })
-    }
-    child.on('error', (error) => {
-      stderr += String(error)
-      finish(127)
-    })
-    child.on('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)))
-  })
-}
+const script = (command: string, echo = false) => runGatewayScript(command, { echo })
 
 /** Whether this run executes test/replication.test.ts (a targeted run of another file: no). */
 async function replicationInRun(project: TestProject): Promise<boolean> {
@@ -91,10 +57,6 @@ export default async function setup(project: TestProject): Promise<void> {
       `the S3 test gateway is not up (\`bash scripts/s3-gateway.sh status\` failed); start it as root with \`bash scripts/s3-gateway.sh start\`${root ? ', or run with CI=true to start it here' : ''}`,
     )
   }
-  const env: Record<string, string> = {}
-  for (const line of (await script('env')).stdout.split('\n')) {
-    const i = line.indexOf('=')
-    if (i > 0) env[line.slice(0, i).trim()] = line.slice(i + 1).trim()
-  }
+  const env = parseGatewayEnv((await script('env')).stdout)
   project.provide('cliS3Gateway', { state: 'up', env })
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { gatewayDescribe, runGatewayScript } from '@alex/test-support/s3-gateway'
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
 import { describe, inject, it } from 'vitest'
 import { clientFromEnv } from '../target.js'
-import { runScript } from './global-setup.js'
 
 /**
  * The acceptance suites' access to the real gateway that global-setup.ts brought up: an S3 client,
@@ -47,7 +47,7 @@ export async function gatewayTarget(
 
 /** `scripts/s3-gateway.sh stop-gateway` or `start-gateway` (radosgw only; the cluster runs on). */
 export async function gatewayCommand(command: 'stop-gateway' | 'start-gateway'): Promise<void> {
-  const r = await runScript(command, { timeoutMs: 240_000 })
+  const r = await runGatewayScript(command, { timeoutMs: 240_000 })
   if (r.code !== 0) throw new Error(`s3-gateway.sh ${command} failed (${r.code}): ${r.stderr}`)
 }
 
@@ -55,22 +55,7 @@ export async function gatewayCommand(command: 'stop-gateway' | 'start-gateway'):
  * `describe` for a suite that needs the gateway: when it is unavailable, the suite is skipped
  * with the reason printed, or, under CI, replaced by one failing test that says why.
  */
-export function describeOnGateway(name: string, body: () => void): void {
-  if (info.state === 'up') {
-    describe(name, body)
-    return
-  }
-  if (ci) {
-    describe(name, () => {
-      it('needs the S3 test gateway', () => {
-        throw new Error(`the S3 test gateway is unavailable: ${info.reason}`)
-      })
-    })
-    return
-  }
-  console.log(`skipping "${name}": ${info.reason}`)
-  describe.skip(name, body)
-}
+export const describeOnGateway = gatewayDescribe({ describe, it }, info, ci)
 
 /** The value at quantile `q` (0..1) of `xs` (nearest rank); NaN when empty. */
 export function quantile(xs: readonly number[], q: number): number {

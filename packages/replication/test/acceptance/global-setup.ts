@@ -14,8 +14,7 @@
  * their stderr to log files and closes its lock descriptor for them), so they never hold this
  * process's pipes; the script is awaited on its exit, not on its pipes closing, all the same.
  */
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { GATEWAY_SCRIPT, parseGatewayEnv, runGatewayScript } from '@alex/test-support/s3-gateway'
 import type { TestProject } from 'vitest/node'
 
 /** What the tests get from `inject('s3Gateway')`. */
@@ -35,54 +34,6 @@ declare module 'vitest' {
   }
 }
 
-/** scripts/s3-gateway.sh of this repository. */
-export const SCRIPT = fileURLToPath(new URL('../../../../scripts/s3-gateway.sh', import.meta.url))
-
-/** Runs the gateway script; resolves with its exit code and output once it exits. */
-export function runScript(
-  command: string,
-  options: { echo?: boolean; timeoutMs?: number } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [SCRIPT, command], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-      if (options.echo) process.stderr.write(d)
-    })
-    const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs ?? 600_000)
-    let finished = false
-    const done = (code: number) => {
-      if (finished) return
-      finished = true
-      clearTimeout(timer)
-      // Whatever a daemon might still hold, this side is done with the pipes.
-      child.stdout.destroy()
-      child.stderr.destroy()
-      resolve({ code, stdout, stderr })
-    }
-    child.on('error', (err) => {
-      stderr += String(err)
-      done(127)
-    })
-    child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)))
-  })
-}
-
-/** `KEY=value` lines as an object. */
-export function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const line of text.split('\n')) {
-    const i = line.indexOf('=')
-    if (i > 0) env[line.slice(0, i).trim()] = line.slice(i + 1).trim()
-  }
-  return env
-}
-
 /** Whether the files this run will execute include an acceptance suite. */
 async function acceptanceInRun(project: TestProject): Promise<boolean> {
   try {
@@ -99,19 +50,19 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const root = process.getuid?.() === 0
   const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
   const unavailable = (reason: string) =>
-    project.provide('s3Gateway', { state: 'unavailable', reason, script: SCRIPT, root })
+    project.provide('s3Gateway', { state: 'unavailable', reason, script: GATEWAY_SCRIPT, root })
   if (!(await acceptanceInRun(project))) {
     unavailable('no acceptance suite in this run')
     return
   }
-  const wasUp = (await runScript('status', { timeoutMs: 30_000 })).code === 0
+  const wasUp = (await runGatewayScript('status', { timeoutMs: 30_000 })).code === 0
   if (root) {
     const t = Date.now()
     if (!wasUp)
       console.log(
         'acceptance: starting the Ceph radosgw test gateway (scripts/s3-gateway.sh start)',
       )
-    const start = await runScript('start', { echo: !wasUp })
+    const start = await runGatewayScript('start', { echo: !wasUp })
     if (start.code !== 0) {
       unavailable(
         `scripts/s3-gateway.sh start failed (exit ${start.code}):\n${start.stderr.split('\n').slice(-40).join('\n')}`,
@@ -128,8 +79,14 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       console.log('acceptance suites skipped: the S3 test gateway is not up and this is not root')
     return
   }
-  const env = parseEnv((await runScript('env')).stdout)
-  project.provide('s3Gateway', { state: 'up', env, script: SCRIPT, root, startedHere: !wasUp })
+  const env = parseGatewayEnv((await runGatewayScript('env')).stdout)
+  project.provide('s3Gateway', {
+    state: 'up',
+    env,
+    script: GATEWAY_SCRIPT,
+    root,
+    startedHere: !wasUp,
+  })
   // No teardown stop: other packages' suites (the CLI's) may use the same gateway at the same
   // time under turbo. The test command (scripts/run-tests.mjs) stops it once everything ran, if
   // it was not up before.
